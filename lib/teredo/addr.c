@@ -82,6 +82,13 @@ teredo_client_link_local(bool cone, struct ip6_addr *out)
 	out->bytes[15] = 0xfe;
 }
 
+void
+teredo_port_probe_link_local(struct ip6_addr *out)
+{
+	teredo_client_link_local(false, out);
+	out->bytes[15] = 0xfd;
+}
+
 static bool
 ipv4_in(uint32_t ipv4, uint32_t net, unsigned prefix_len)
 {

@@ -74,6 +74,16 @@ void teredo_server_link_local(uint32_t server_ipv4, struct ip6_addr *out);
 void teredo_client_link_local(bool cone, struct ip6_addr *out);
 
 /*
+ * fe80::ffff:ffff:fffd: the source of Shipworm's diagnostic port probe.  Our
+ * server answers an RS from this source from port TEREDO_PROBE_PORT instead
+ * of 3544, so a client learns whether its NAT filters by port (Windows
+ * shows "restricted (port)"; teredo-spec.md §8.3).  Other servers treat it
+ * as a plain RS and answer from 3544.
+ */
+void teredo_port_probe_link_local(struct ip6_addr *out);
+#define TEREDO_PROBE_PORT 3543
+
+/*
  * RFC 4380 §5.2.4: true when `ipv4` is global unicast: not 0/8, 127/8,
  * the RFC 1918 blocks, 169.254/16, 192.88.99/24 (6to4 anycast),
  * 224/4 multicast, 240/4 reserved, 255.255.255.255, nor the directed

@@ -54,15 +54,24 @@ teredo_rs_write(uint8_t *buf, size_t cap,
 		size_t *out_len)
 {
 	struct ip6_addr src;
+
+	teredo_client_link_local(cone, &src);
+	return teredo_rs_write_src(buf, cap, nonce, &src, out_len);
+}
+
+int
+teredo_rs_write_src(uint8_t *buf, size_t cap,
+		    const uint8_t nonce[static TEREDO_NONCE_LEN],
+		    const struct ip6_addr *src, size_t *out_len)
+{
 	struct wr wr;
 	size_t start;
 	int rc;
 
-	teredo_client_link_local(cone, &src);
 	wr_init(&wr, buf, cap);
 	auth_write(&wr, nonce);
-	start = ip6_begin(&wr, &src, &all_routers, IP6_NEXT_ICMPV6, 255);
-	nd_rs_write(&wr, &src, &all_routers);
+	start = ip6_begin(&wr, src, &all_routers, IP6_NEXT_ICMPV6, 255);
+	nd_rs_write(&wr, src, &all_routers);
 	if ((rc = ip6_end(&wr, start)) < 0)
 		return rc;
 	*out_len = wr.off;
@@ -132,7 +141,8 @@ teredo_ra_write(uint8_t *buf, size_t cap, const struct teredo_ra_params *p,
 
 	wr_init(&wr, buf, cap);
 	/* RFC 4380 §5.1.1: authentication first, then origin indication. */
-	auth_write(&wr, p->nonce);
+	if (!p->omit_auth)
+		auth_write(&wr, p->nonce);
 	wr_u16(&wr, 0x0000);
 	wr_u16(&wr, (uint16_t)~p->origin.port);
 	wr_u32(&wr, ~p->origin.ipv4);

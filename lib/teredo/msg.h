@@ -41,6 +41,7 @@ struct teredo_ra_params {
 	uint32_t server_ipv4;	   /* primary address: prefix and source */
 	struct ip6_addr client_ll; /* the RS's IPv6 source */
 	bool with_mtu;		   /* Miredo style; Windows servers omit it */
+	bool omit_auth;		   /* the RS carried none (RFC 4380 §5.3.2) */
 };
 
 /* A parsed, validated RA as a client sees it. */
@@ -66,6 +67,14 @@ MUST_CHECK int teredo_rs_write(uint8_t *buf, size_t cap,
 			       bool cone, size_t *out_len);
 
 /*
+ * The same RS from another link-local source: the diagnostic port probe
+ * (fe80::ffff:ffff:fffd, see teredo_port_probe_link_local()).
+ */
+MUST_CHECK int teredo_rs_write_src(uint8_t *buf, size_t cap,
+				   const uint8_t nonce[static TEREDO_NONCE_LEN],
+				   const struct ip6_addr *src, size_t *out_len);
+
+/*
  * RS as the server checks it (RFC 4380 §5.3.1 rule 4): link-local source,
  * dst ff02::2, hop limit 255, a valid ICMPv6 RS.  -EBADMSG otherwise.
  */
@@ -73,7 +82,8 @@ MUST_CHECK int teredo_rs_read(const struct teredo_packet *pkt,
 			      struct teredo_rs *out);
 
 /*
- * RA from the server (RFC 4380 §5.3.2): auth with the echoed nonce, origin
+ * RA from the server (RFC 4380 §5.3.2): auth with the echoed nonce (unless
+ * omit_auth: an RS without authentication gets an RA without it), origin
  * indication, src fe80::8000:f227:~server, one PIO 2001:0:<server>::/64,
  * retrans timer 2000 ms, the MTU option if asked.  109 or 117 bytes.
  */

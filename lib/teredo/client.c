@@ -1,0 +1,978 @@
+/*
+ * Teredo client state machine: qualification (RFC 4380 §5.2.1, RFC 5991
+ * §3.2, RFC 6081 §5.2), maintenance (§5.2.5), transmission (§5.2.4, §5.2.6)
+ * and reception (§5.2.3, RFC 6081 §5.2.4) between Teredo clients.
+ */
+#include "teredo/client.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "teredo/addr.h"
+#include "teredo/msg.h"
+#include "wire/rd.h"
+
+#define PROBE_INTERVAL_MS 2000
+#define QUEUE_HDR 2 /* each queued packet: 16-bit length, then bytes */
+
+static const char *const state_names[] = {
+	[TEREDO_CLIENT_IDLE] = "dormant",
+	[TEREDO_CLIENT_PROBE_PRIMARY] = "probe (primary server)",
+	[TEREDO_CLIENT_PROBE_SECONDARY] = "probe (secondary server)",
+	[TEREDO_CLIENT_QUALIFIED] = "qualified",
+	[TEREDO_CLIENT_OFFLINE] = "offline",
+};
+
+static const char *const nat_names[] = {
+	[TEREDO_NAT_UNKNOWN] = "unknown",
+	[TEREDO_NAT_NONE] = "none (global connectivity)",
+	[TEREDO_NAT_CONE] = "cone",
+	[TEREDO_NAT_RESTRICTED] = "restricted",
+	[TEREDO_NAT_RESTRICTED_PORT] = "restricted (port)",
+	[TEREDO_NAT_SYMMETRIC_PORT] = "symmetric (port)",
+	[TEREDO_NAT_SYMMETRIC_ADDRESS] = "symmetric (address)",
+};
+
+static const char *const drop_names[TEREDO_CLIENT_DROP_COUNT] = {
+	[TEREDO_CLIENT_DROP_MALFORMED] = "malformed",
+	[TEREDO_CLIENT_DROP_BAD_RA] = "invalid-ra",
+	[TEREDO_CLIENT_DROP_STALE_RA] = "unexpected-ra",
+	[TEREDO_CLIENT_DROP_NOT_QUALIFIED] = "not-qualified",
+	[TEREDO_CLIENT_DROP_BAD_SOURCE] = "bad-source",
+	[TEREDO_CLIENT_DROP_BAD_DESTINATION] = "bad-destination",
+	[TEREDO_CLIENT_DROP_NO_RELAY] = "no-relay",
+	[TEREDO_CLIENT_DROP_LINK_LOCAL] = "link-local-source",
+	[TEREDO_CLIENT_DROP_MAPPING] = "mapping-mismatch",
+	[TEREDO_CLIENT_DROP_UNKNOWN_PEER] = "unknown-peer",
+	[TEREDO_CLIENT_DROP_QUEUE_FULL] = "queue-full",
+	[TEREDO_CLIENT_DROP_UNREACHABLE] = "peer-unreachable",
+	[TEREDO_CLIENT_DROP_PEERS_FULL] = "peer-table-full",
+};
+
+const char *
+teredo_client_state_name(enum teredo_client_state s)
+{
+	return (unsigned)s < ARRAY_SIZE(state_names) ? state_names[s] : "?";
+}
+
+const char *
+teredo_nat_type_name(enum teredo_nat_type t)
+{
+	return (unsigned)t < ARRAY_SIZE(nat_names) ? nat_names[t] : "?";
+}
+
+const char *
+teredo_client_drop_name(enum teredo_client_drop d)
+{
+	return (unsigned)d < ARRAY_SIZE(drop_names) ? drop_names[d] : "?";
+}
+
+__attribute__((format(printf, 2, 3))) static void
+logf_(struct teredo_client *c, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (c->io.log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->io.log(c->io.ctx, msg);
+}
+
+static void
+drop(struct teredo_client *c, enum teredo_client_drop why)
+{
+	c->stats.drops[why]++;
+}
+
+static uint32_t
+random_u32(struct teredo_client *c)
+{
+	uint8_t b[4];
+
+	c->io.random(c->io.ctx, b, sizeof(b));
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	       (uint32_t)b[2] << 8 | b[3];
+}
+
+static bool
+same_origin(const struct teredo_origin *a, const struct teredo_origin *b)
+{
+	return a->ipv4 == b->ipv4 && a->port == b->port;
+}
+
+static void
+format_addr(const struct ip6_addr *a, char out[static 46])
+{
+	ip6_addr_format(a, out);
+}
+
+/* ---- qualification and maintenance --------------------------------- */
+
+static void
+send_rs_from(struct teredo_client *c, uint32_t dst,
+	     const uint8_t nonce[static TEREDO_NONCE_LEN],
+	     const struct ip6_addr *src)
+{
+	uint8_t buf[128];
+	size_t len;
+
+	if (teredo_rs_write_src(buf, sizeof(buf), nonce, src, &len) < 0)
+		return; /* cannot happen: 61 bytes fit */
+	c->io.send_udp(c->io.ctx, dst, TEREDO_PORT, buf, len);
+	c->stats.rs_sent++;
+}
+
+/* RFC 4380 §5.2.1 and RFC 5991 §3.2: C = 0 link-local source. */
+static void
+send_rs(struct teredo_client *c, uint32_t dst)
+{
+	struct ip6_addr src;
+
+	teredo_client_link_local(false, &src);
+	send_rs_from(c, dst, c->nonce, &src);
+}
+
+static void
+send_probe(struct teredo_client *c)
+{
+	struct ip6_addr src;
+
+	if (c->probe == PROBE_CONE)
+		teredo_client_link_local(true, &src);
+	else
+		teredo_port_probe_link_local(&src);
+	send_rs_from(c, c->cfg.server_ipv4, c->probe_nonce, &src);
+}
+
+static void
+peers_reset(struct teredo_client *c)
+{
+	memset(c->peers, 0, c->peer_cap * sizeof(*c->peers));
+	c->peers_pending = 0;
+}
+
+static void
+set_address(struct teredo_client *c, const struct ip6_addr *addr)
+{
+	if (addr == NULL && !c->have_addr)
+		return;
+	if (addr != NULL && c->have_addr && ip6_addr_equal(addr, &c->addr))
+		return;
+	/* Miredo resets the peer list whenever its address changes. */
+	peers_reset(c);
+	c->have_addr = addr != NULL;
+	if (addr != NULL)
+		c->addr = *addr;
+	c->io.address(c->io.ctx, addr);
+}
+
+static void
+qualify_begin(struct teredo_client *c, uint64_t now)
+{
+	c->state = TEREDO_CLIENT_PROBE_PRIMARY;
+	c->error = NULL;
+	c->have_mapping = false;
+	c->refreshing = false;
+	c->nat = TEREDO_NAT_UNKNOWN;
+	c->io.random(c->io.ctx, c->nonce, sizeof(c->nonce));
+	c->rs_tries = 1;
+	c->deadline_ms = now + TEREDO_RS_INTERVAL_MS;
+	send_rs(c, c->cfg.server_ipv4);
+
+	c->probe = PROBE_NONE;
+	c->cone_answered = false;
+	if (c->cfg.nat_probes) {
+		c->probe = PROBE_CONE;
+		c->io.random(c->io.ctx, c->probe_nonce, sizeof(c->probe_nonce));
+		send_probe(c);
+	}
+}
+
+static void
+go_offline(struct teredo_client *c, uint64_t now, const char *error)
+{
+	set_address(c, NULL);
+	c->state = TEREDO_CLIENT_OFFLINE;
+	c->error = error;
+	c->probe = PROBE_NONE;
+	c->deadline_ms = now + TEREDO_REQUALIFY_DELAY_MS;
+	logf_(c, "offline: %s; retrying in %u s", error,
+	      TEREDO_REQUALIFY_DELAY_MS / 1000);
+}
+
+/* RFC 4380 §5.2: uniform in 75-100 % of the refresh interval. */
+static void
+schedule_refresh(struct teredo_client *c, uint64_t now)
+{
+	uint32_t quarter = c->cfg.refresh_ms / 4;
+
+	c->refresh_now_ms =
+		c->cfg.refresh_ms - quarter + random_u32(c) % (quarter + 1);
+	c->refreshing = false;
+	c->deadline_ms = now + c->refresh_now_ms;
+}
+
+static void
+secondary_begin(struct teredo_client *c, uint64_t now)
+{
+	c->state = TEREDO_CLIENT_PROBE_SECONDARY;
+	if (c->probe == PROBE_CONE)
+		c->probe = PROBE_NONE; /* its answer can no longer be told */
+	c->io.random(c->io.ctx, c->nonce, sizeof(c->nonce));
+	c->rs_tries = 1;
+	c->deadline_ms = now + TEREDO_RS_INTERVAL_MS;
+	send_rs(c, c->cfg.server2_ipv4);
+}
+
+static void
+qualified(struct teredo_client *c, uint64_t now)
+{
+	struct teredo_addr t = {
+		.prefix = TEREDO_PREFIX,
+		.server_ipv4 = c->cfg.server_ipv4,
+		.mapped_port = c->mapping.port,
+		.mapped_ipv4 = c->mapping.ipv4,
+	};
+	struct ip6_addr addr;
+	char text[46];
+
+	c->symmetric = !same_origin(&c->mapping, &c->mapping2);
+	if (c->symmetric && !c->cfg.symmetric_nat_support) {
+		go_offline(c, now,
+			   "symmetric NAT, and Symmetric NAT Support is off");
+		return;
+	}
+	/* RFC 6081 §5.4.3: the NAT kept our port. */
+	c->port_preserving = c->mapping.port == c->cfg.local_port;
+	if (c->mapping.ipv4 == c->local_ipv4 && c->port_preserving)
+		c->nat = TEREDO_NAT_NONE;
+	else if (c->symmetric)
+		c->nat = c->mapping.ipv4 == c->mapping2.ipv4
+				 ? TEREDO_NAT_SYMMETRIC_PORT
+				 : TEREDO_NAT_SYMMETRIC_ADDRESS;
+	else if (c->cone_answered)
+		c->nat = TEREDO_NAT_CONE;
+	else
+		c->nat = TEREDO_NAT_RESTRICTED;
+
+	/*
+	 * RFC 5991 §3.1 random bits: drawn once per mapping and kept across
+	 * refreshes, or the address would change every 30 s.
+	 */
+	if (!c->flags_drawn || !same_origin(&c->flags_mapping, &c->mapping)) {
+		uint8_t r[2];
+
+		c->io.random(c->io.ctx, r, sizeof(r));
+		c->flags = teredo_flags_client((uint16_t)(r[0] << 8 | r[1]));
+		c->flags_mapping = c->mapping;
+		c->flags_drawn = true;
+	}
+	t.flags = c->flags;
+	teredo_addr_write(&t, &addr);
+
+	c->state = TEREDO_CLIENT_QUALIFIED;
+	c->stats.qualifications++;
+	c->last_server_rx_ms = now;
+	schedule_refresh(c, now);
+	set_address(c, &addr);
+	format_addr(&addr, text);
+	logf_(c, "qualified: %s, NAT %s", text, teredo_nat_type_name(c->nat));
+
+	/* Port probe: only a restricted NAT leaves the question open. */
+	if (c->cfg.nat_probes && c->nat == TEREDO_NAT_RESTRICTED) {
+		c->probe = PROBE_PORT;
+		c->io.random(c->io.ctx, c->probe_nonce, sizeof(c->probe_nonce));
+		c->probe_tries = 1;
+		c->probe_deadline_ms = now + PROBE_INTERVAL_MS;
+		send_probe(c);
+	}
+}
+
+static void
+probe_answer(struct teredo_client *c, uint64_t now, uint32_t src_ipv4,
+	     uint16_t src_port)
+{
+	if (c->probe == PROBE_CONE) {
+		/* Only an endpoint-independent filter passes this answer. */
+		if (src_ipv4 != c->cfg.server2_ipv4 || src_port != TEREDO_PORT)
+			return;
+		c->cone_answered = true;
+		c->probe = PROBE_NONE;
+		if (c->state == TEREDO_CLIENT_PROBE_PRIMARY && c->have_mapping)
+			secondary_begin(c, now);
+	} else if (c->probe == PROBE_PORT) {
+		if (src_ipv4 != c->cfg.server_ipv4)
+			return;
+		/* From 3544: the server offers no port probe. */
+		if (src_port == TEREDO_PORT)
+			logf_(c, "server offers no port probe: NAT reported "
+				 "as restricted");
+		c->nat = TEREDO_NAT_RESTRICTED;
+		c->probe = PROBE_NONE;
+	}
+}
+
+static void
+on_ra(struct teredo_client *c, uint64_t now, const struct teredo_packet *pkt,
+      uint32_t src_ipv4, uint16_t src_port, uint32_t local_ipv4)
+{
+	struct ip6_addr rs_src;
+	struct teredo_ra ra;
+
+	if (teredo_ra_read(pkt, &ra) < 0 ||
+	    ra.server_ipv4 != c->cfg.server_ipv4 || ra.confirmation != 0) {
+		drop(c, TEREDO_CLIENT_DROP_BAD_RA);
+		return;
+	}
+	if (c->probe != PROBE_NONE &&
+	    memcmp(ra.nonce, c->probe_nonce, TEREDO_NONCE_LEN) == 0) {
+		/* An answer to a probe never changes our mapping (X16). */
+		probe_answer(c, now, src_ipv4, src_port);
+		return;
+	}
+	if (memcmp(ra.nonce, c->nonce, TEREDO_NONCE_LEN) != 0 ||
+	    c->state == TEREDO_CLIENT_OFFLINE ||
+	    (c->state == TEREDO_CLIENT_QUALIFIED && !c->refreshing) ||
+	    (c->state == TEREDO_CLIENT_PROBE_PRIMARY && c->have_mapping)) {
+		drop(c, TEREDO_CLIENT_DROP_STALE_RA);
+		return;
+	}
+	/* §5.2.1: the RA goes to the link-local source of our RS. */
+	teredo_client_link_local(false, &rs_src);
+	if (!ip6_addr_equal(&ra.dst, &rs_src) || src_port != TEREDO_PORT ||
+	    src_ipv4 != (c->state == TEREDO_CLIENT_PROBE_SECONDARY
+				 ? c->cfg.server2_ipv4
+				 : c->cfg.server_ipv4)) {
+		drop(c, TEREDO_CLIENT_DROP_BAD_RA);
+		return;
+	}
+	c->stats.ra_accepted++;
+	c->last_server_rx_ms = now;
+
+	switch (c->state) {
+	case TEREDO_CLIENT_PROBE_PRIMARY:
+		/* RFC 4380 §4: a global address embeds a global IPv4. */
+		if (!teredo_ipv4_is_global(ra.origin.ipv4, NULL, 0)) {
+			go_offline(c, now,
+				   "the server sees us from a non-global IPv4 "
+				   "address");
+			return;
+		}
+		c->mapping = ra.origin;
+		c->local_ipv4 = local_ipv4;
+		c->have_mapping = true;
+		if (c->probe == PROBE_CONE) {
+			/* Give the cone answer, sent with this RA, time. */
+			c->deadline_ms = now + PROBE_INTERVAL_MS;
+			return;
+		}
+		secondary_begin(c, now);
+		break;
+	case TEREDO_CLIENT_PROBE_SECONDARY:
+		c->mapping2 = ra.origin;
+		qualified(c, now);
+		break;
+	case TEREDO_CLIENT_QUALIFIED:
+		/* §5.2.5: a changed mapping retires the address. */
+		if (!same_origin(&ra.origin, &c->mapping)) {
+			logf_(c, "NAT mapping changed: qualifying again");
+			c->stats.requalifications++;
+			set_address(c, NULL);
+			qualify_begin(c, now);
+			return;
+		}
+		schedule_refresh(c, now);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- peers ---------------------------------------------------------- */
+
+static struct teredo_peer *
+peer_find(const struct teredo_client *c, const struct ip6_addr *addr)
+{
+	for (size_t i = 0; i < c->peer_cap; i++)
+		if (c->peers[i].in_use &&
+		    ip6_addr_equal(&c->peers[i].addr, addr))
+			return &c->peers[i];
+	return NULL;
+}
+
+const struct teredo_peer *
+teredo_client_peer(const struct teredo_client *c, const struct ip6_addr *addr)
+{
+	return peer_find(c, addr);
+}
+
+static void
+peer_set_retry(struct teredo_client *c, struct teredo_peer *p, uint64_t when)
+{
+	if (p->retry_ms == 0 && when != 0)
+		c->peers_pending++;
+	else if (p->retry_ms != 0 && when == 0)
+		c->peers_pending--;
+	p->retry_ms = when;
+}
+
+/*
+ * Finds or creates the entry for `addr`.  When the table is full the least
+ * recently used entry goes (RFC 4380 §7.3.3: a bounded list), but never
+ * one used within the last TEREDO_PEER_VALID_MS.
+ */
+static struct teredo_peer *
+peer_get(struct teredo_client *c, uint64_t now, const struct ip6_addr *addr)
+{
+	struct teredo_peer *p = peer_find(c, addr), *lru = NULL;
+	struct teredo_addr t;
+
+	if (p != NULL)
+		return p;
+	for (size_t i = 0; i < c->peer_cap && p == NULL; i++) {
+		if (!c->peers[i].in_use)
+			p = &c->peers[i];
+		else if (lru == NULL ||
+			 c->peers[i].last_use_ms < lru->last_use_ms)
+			lru = &c->peers[i];
+	}
+	if (p == NULL) {
+		if (lru == NULL ||
+		    now - lru->last_use_ms < TEREDO_PEER_VALID_MS)
+			return NULL;
+		peer_set_retry(c, lru, 0);
+		p = lru;
+	}
+	memset(p, 0, sizeof(*p));
+	p->in_use = true;
+	p->addr = *addr;
+	/* RFC 4380 §5.2.6: a new entry may bubble at once. */
+	p->last_rx_ms = p->last_tx_ms = now - TEREDO_PEER_VALID_MS;
+	p->last_bubble_ms = p->last_tx_ms;
+	p->last_use_ms = now;
+	p->bubble_window_ms = now;
+	if (teredo_addr_read(addr, &t) == 0) {
+		p->mapped_ipv4 = t.mapped_ipv4;
+		p->mapped_port = t.mapped_port;
+	}
+	return p;
+}
+
+static void
+send_bubble(struct teredo_client *c, const struct teredo_peer *p,
+	    uint32_t dst_ipv4, uint16_t dst_port, bool with_nonce,
+	    uint32_t nonce)
+{
+	struct teredo_trailers t = {.has_nonce = with_nonce, .nonce = nonce};
+	uint8_t buf[128];
+	size_t len;
+
+	if (teredo_bubble_write(buf, sizeof(buf), &c->addr, &p->addr,
+				TEREDO_BUBBLE_HOP_LIMIT, NULL, &t, &len) < 0)
+		return;
+	c->io.send_udp(c->io.ctx, dst_ipv4, dst_port, buf, len);
+	c->stats.bubbles_sent++;
+}
+
+/* Direct bubbles to the embedded mapping and to a learned one, if other. */
+static void
+send_direct_bubbles(struct teredo_client *c, const struct teredo_peer *p,
+		    bool with_nonce, uint32_t nonce)
+{
+	struct teredo_addr t;
+
+	if (teredo_addr_read(&p->addr, &t) < 0)
+		return;
+	/* RFC 4380 §5.2.4: only to a global unicast embedded IPv4. */
+	if (teredo_ipv4_is_global(t.mapped_ipv4, NULL, 0))
+		send_bubble(c, p, t.mapped_ipv4, t.mapped_port, with_nonce,
+			    nonce);
+	if (p->mapped_ipv4 != t.mapped_ipv4 || p->mapped_port != t.mapped_port)
+		send_bubble(c, p, p->mapped_ipv4, p->mapped_port, with_nonce,
+			    nonce);
+}
+
+static void
+queue_drop_all(struct teredo_client *c, struct teredo_peer *p)
+{
+	struct rd rd;
+
+	rd_init(&rd, p->queue, p->queue_len);
+	while (rd_left(&rd) > 0) {
+		rd_skip(&rd, rd_u16(&rd));
+		drop(c, TEREDO_CLIENT_DROP_UNREACHABLE);
+	}
+	p->queue_len = 0;
+}
+
+/*
+ * One round of bubbles toward an untrusted peer (RFC 4380 §5.2.4 case 5):
+ * direct bubbles open our NAT, the indirect bubble through the peer's
+ * server asks the peer to answer.  RFC 4380 §5.2.6 pacing: at least 2 s
+ * apart, at most 4 in 300 s without an answer.
+ */
+static void
+bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
+{
+	struct teredo_addr t;
+	char text[46];
+
+	if (now - p->bubble_window_ms >= TEREDO_BUBBLE_WINDOW_MS) {
+		p->bubbles = 0;
+		p->gave_up = false;
+		p->bubble_window_ms = now;
+	}
+	if (now - p->last_bubble_ms < TEREDO_BUBBLE_SPACING_MS) {
+		peer_set_retry(c, p,
+			       p->last_bubble_ms + TEREDO_BUBBLE_SPACING_MS);
+		return;
+	}
+	if (p->bubbles >= TEREDO_BUBBLE_MAX) {
+		peer_set_retry(c, p, 0);
+		if (p->queue_len > 0 && !p->gave_up) {
+			format_addr(&p->addr, text);
+			logf_(c,
+			      "%s unreachable: no direct answer after %u "
+			      "bubbles (our NAT: %s%s)",
+			      text, TEREDO_BUBBLE_MAX,
+			      teredo_nat_type_name(c->nat),
+			      c->symmetric ? "; from behind a symmetric NAT "
+					     "only cone and restricted peers "
+					     "can be reached"
+					   : "; the peer's NAT may be "
+					     "symmetric");
+			p->gave_up = true;
+		}
+		queue_drop_all(c, p);
+		return;
+	}
+	if (teredo_addr_read(&p->addr, &t) < 0) {
+		peer_set_retry(c, p, 0);
+		return;
+	}
+	send_direct_bubbles(c, p, false, 0);
+	/* RFC 6081 §5.2.4.1: a fresh random nonce in each indirect bubble. */
+	do
+		p->nonce_sent = random_u32(c);
+	while (p->nonce_sent == 0);
+	send_bubble(c, p, t.server_ipv4, TEREDO_PORT, true, p->nonce_sent);
+	p->bubbles++;
+	p->last_tx_ms = p->last_bubble_ms = now;
+	peer_set_retry(c, p, now + TEREDO_BUBBLE_SPACING_MS);
+}
+
+static void
+send_to_peer(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
+	     const uint8_t *ip6, size_t len)
+{
+	c->io.send_udp(c->io.ctx, p->mapped_ipv4, p->mapped_port, ip6, len);
+	p->last_tx_ms = now;
+	c->stats.packets_sent++;
+}
+
+static void
+queue_flush(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
+{
+	struct rd rd;
+
+	rd_init(&rd, p->queue, p->queue_len);
+	while (rd_left(&rd) > 0) {
+		size_t n = rd_u16(&rd);
+		const uint8_t *pkt = rd_take(&rd, n);
+
+		if (pkt != NULL)
+			send_to_peer(c, now, p, pkt, n);
+	}
+	p->queue_len = 0;
+	peer_set_retry(c, p, 0);
+}
+
+static void
+queue_add(struct teredo_client *c, struct teredo_peer *p, const uint8_t *ip6,
+	  size_t len)
+{
+	if (len + QUEUE_HDR > sizeof(p->queue) - p->queue_len) {
+		drop(c, TEREDO_CLIENT_DROP_QUEUE_FULL);
+		return;
+	}
+	p->queue[p->queue_len] = (uint8_t)(len >> 8);
+	p->queue[p->queue_len + 1] = (uint8_t)len;
+	memcpy(p->queue + p->queue_len + QUEUE_HDR, ip6, len);
+	p->queue_len += len + QUEUE_HDR;
+}
+
+static bool
+peer_valid(const struct teredo_peer *p, uint64_t now)
+{
+	return p->trusted && now - p->last_rx_ms < TEREDO_PEER_VALID_MS;
+}
+
+void
+teredo_client_on_tun(struct teredo_client *c, uint64_t now, const uint8_t *ip6,
+		     size_t len)
+{
+	struct ip6_header h;
+	struct teredo_addr dst;
+	struct teredo_peer *p;
+	struct rd rd;
+
+	/* RFC 4380 §5.2: no Teredo traffic before qualification. */
+	if (c->state != TEREDO_CLIENT_QUALIFIED || !c->have_addr) {
+		drop(c, TEREDO_CLIENT_DROP_NOT_QUALIFIED);
+		return;
+	}
+	rd_init(&rd, ip6, len);
+	if (ip6_header_read(&rd, &h) < 0 ||
+	    (size_t)h.payload_len + IP6_HEADER_LEN > len) {
+		drop(c, TEREDO_CLIENT_DROP_MALFORMED);
+		return;
+	}
+	len = (size_t)h.payload_len + IP6_HEADER_LEN;
+	if (!ip6_addr_equal(&h.src, &c->addr)) {
+		drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
+		return;
+	}
+	if (ip6_addr_is_multicast(&h.dst) || ip6_addr_equal(&h.dst, &c->addr)) {
+		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
+		return;
+	}
+	if (teredo_addr_read(&h.dst, &dst) < 0) {
+		drop(c, TEREDO_CLIENT_DROP_NO_RELAY);
+		return;
+	}
+	/* §5.2.4: the embedded IPv4 must be global; Miredo also checks the
+	 * server field. */
+	if (!teredo_ipv4_is_global(dst.mapped_ipv4, NULL, 0) ||
+	    !teredo_ipv4_is_global(dst.server_ipv4, NULL, 0)) {
+		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
+		return;
+	}
+	if ((p = peer_get(c, now, &h.dst)) == NULL) {
+		drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
+		return;
+	}
+	p->last_use_ms = now;
+	/* Case 1: a trusted, valid peer. */
+	if (peer_valid(p, now)) {
+		send_to_peer(c, now, p, ip6, len);
+		return;
+	}
+	if (p->trusted) {
+		/*
+		 * Trusted but silent for 30 s: keep the traffic flowing to the
+		 * known mapping while bubbles revalidate it, rather than
+		 * stalling a one-way stream.
+		 */
+		send_to_peer(c, now, p, ip6, len);
+		if (p->retry_ms == 0)
+			bubble_round(c, now, p);
+		return;
+	}
+	/* Case 5 (RFC 5991 §3.2: every peer is treated as non-cone). */
+	queue_add(c, p, ip6, len);
+	if (p->retry_ms == 0)
+		bubble_round(c, now, p);
+}
+
+/* An indirect bubble relayed by our server: answer it directly. */
+static void
+on_indirect_bubble(struct teredo_client *c, uint64_t now,
+		   const struct teredo_packet *pkt)
+{
+	struct teredo_addr src;
+	struct teredo_peer *p;
+
+	if (teredo_addr_read(&pkt->ip6.src, &src) < 0 ||
+	    !teredo_ipv4_is_global(src.mapped_ipv4, NULL, 0)) {
+		drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
+		return;
+	}
+	if ((p = peer_get(c, now, &pkt->ip6.src)) == NULL) {
+		drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
+		return;
+	}
+	c->stats.bubbles_received++;
+	/* RFC 6081 §5.2.4.3: remember the nonce, or zero without one. */
+	p->nonce_received = pkt->trailers.has_nonce ? pkt->trailers.nonce : 0;
+	/* RFC 6081 §5.2.4.2: a direct bubble answering it echoes the nonce. */
+	send_direct_bubbles(c, p, pkt->trailers.has_nonce, p->nonce_received);
+	if (pkt->has_origin &&
+	    (pkt->origin.ipv4 != src.mapped_ipv4 ||
+	     pkt->origin.port != src.mapped_port) &&
+	    teredo_ipv4_is_global(pkt->origin.ipv4, NULL, 0))
+		send_bubble(c, p, pkt->origin.ipv4, pkt->origin.port,
+			    pkt->trailers.has_nonce, p->nonce_received);
+	/*
+	 * RFC 6081 §6.1 step 4: a symmetric peer can only get through our
+	 * filter with an answer to a nonce of ours; ask for one (paced).
+	 */
+	if (!p->trusted && p->retry_ms == 0)
+		bubble_round(c, now, p);
+}
+
+static void
+on_from_peer(struct teredo_client *c, uint64_t now,
+	     const struct teredo_packet *pkt, uint32_t src_ipv4,
+	     uint16_t src_port)
+{
+	struct teredo_addr src;
+	struct teredo_peer *p;
+	bool bubble = teredo_packet_is_bubble(pkt);
+
+	if (!c->have_addr) {
+		drop(c, TEREDO_CLIENT_DROP_NOT_QUALIFIED);
+		return;
+	}
+	/* Miredo's hardening: no link-local sources from peers (forged RAs),
+	 * no multicast destinations. */
+	if (ip6_addr_is_link_local(&pkt->ip6.src) ||
+	    ip6_addr_is_multicast(&pkt->ip6.src)) {
+		drop(c, TEREDO_CLIENT_DROP_LINK_LOCAL);
+		return;
+	}
+	if (!ip6_addr_equal(&pkt->ip6.dst, &c->addr)) {
+		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
+		return;
+	}
+	p = peer_find(c, &pkt->ip6.src);
+	if (p != NULL && p->trusted && p->mapped_ipv4 == src_ipv4 &&
+	    p->mapped_port == src_port) {
+		/* §5.2.3 rule 1: a trusted peer from its known mapping. */
+	} else if (teredo_addr_read(&pkt->ip6.src, &src) == 0 &&
+		   src.mapped_ipv4 == src_ipv4 && src.mapped_port == src_port &&
+		   teredo_ipv4_is_global(src_ipv4, NULL, 0)) {
+		/* Rule 3: the embedded mapping matches the outer source. */
+		if (p == NULL &&
+		    (p = peer_get(c, now, &pkt->ip6.src)) == NULL) {
+			drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
+			return;
+		}
+		p->trusted = true;
+		p->mapped_ipv4 = src_ipv4;
+		p->mapped_port = src_port;
+	} else if (bubble && c->cfg.symmetric_nat_support && p != NULL &&
+		   pkt->trailers.has_nonce && p->nonce_sent != 0 &&
+		   pkt->trailers.nonce == p->nonce_sent) {
+		/*
+		 * RFC 6081 §5.2.4.4: a mismatched mapping is accepted only
+		 * with the nonce we sent; it becomes the peer's mapping.
+		 */
+		p->trusted = true;
+		p->mapped_ipv4 = src_ipv4;
+		p->mapped_port = src_port;
+	} else {
+		drop(c, p == NULL && !teredo_addr_is_teredo(&pkt->ip6.src)
+				? TEREDO_CLIENT_DROP_UNKNOWN_PEER
+				: TEREDO_CLIENT_DROP_MAPPING);
+		return;
+	}
+	p->last_rx_ms = now;
+	p->last_use_ms = now;
+	p->bubbles = 0;
+	queue_flush(c, now, p);
+	if (bubble) {
+		c->stats.bubbles_received++;
+		return;
+	}
+	c->io.deliver(c->io.ctx, pkt->ip6_packet, pkt->ip6_len);
+	c->stats.packets_delivered++;
+}
+
+static bool
+from_server(const struct teredo_client *c, uint32_t ipv4, uint16_t port)
+{
+	return (ipv4 == c->cfg.server_ipv4 || ipv4 == c->cfg.server2_ipv4) &&
+	       (port == TEREDO_PORT || port == TEREDO_PROBE_PORT);
+}
+
+void
+teredo_client_on_udp(struct teredo_client *c, uint64_t now, const uint8_t *buf,
+		     size_t len, uint32_t src_ipv4, uint16_t src_port,
+		     uint32_t local_ipv4)
+{
+	struct teredo_packet pkt;
+
+	if (teredo_packet_read(buf, len, &pkt) < 0) {
+		drop(c, TEREDO_CLIENT_DROP_MALFORMED);
+		return;
+	}
+	if (!from_server(c, src_ipv4, src_port)) {
+		on_from_peer(c, now, &pkt, src_ipv4, src_port);
+		return;
+	}
+	if (pkt.ip6.next_header == IP6_NEXT_ICMPV6 &&
+	    ip6_addr_is_link_local(&pkt.ip6.src)) {
+		on_ra(c, now, &pkt, src_ipv4, src_port, local_ipv4);
+		return;
+	}
+	/* §5.2.3: any other packet from the server still counts as contact. */
+	if (c->state == TEREDO_CLIENT_QUALIFIED && src_port == TEREDO_PORT)
+		c->last_server_rx_ms = now;
+	if (teredo_packet_is_bubble(&pkt) && c->have_addr &&
+	    ip6_addr_equal(&pkt.ip6.dst, &c->addr)) {
+		on_indirect_bubble(c, now, &pkt);
+		return;
+	}
+	drop(c, TEREDO_CLIENT_DROP_UNKNOWN_PEER);
+}
+
+/* ---- timers --------------------------------------------------------- */
+
+static void
+qualification_timer(struct teredo_client *c, uint64_t now)
+{
+	switch (c->state) {
+	case TEREDO_CLIENT_PROBE_PRIMARY:
+		if (c->have_mapping) {
+			/* The cone answer did not come: not a cone NAT. */
+			c->probe = PROBE_NONE;
+			secondary_begin(c, now);
+		} else if (c->rs_tries < TEREDO_RS_TRIES) {
+			c->rs_tries++;
+			c->deadline_ms = now + TEREDO_RS_INTERVAL_MS;
+			send_rs(c, c->cfg.server_ipv4);
+			if (c->probe == PROBE_CONE)
+				send_probe(c);
+		} else {
+			go_offline(c, now,
+				   "cannot reach the primary Teredo server "
+				   "over UDP");
+		}
+		break;
+	case TEREDO_CLIENT_PROBE_SECONDARY:
+		if (c->rs_tries < TEREDO_RS_TRIES) {
+			c->rs_tries++;
+			c->deadline_ms = now + TEREDO_RS_INTERVAL_MS;
+			send_rs(c, c->cfg.server2_ipv4);
+		} else {
+			go_offline(c, now,
+				   "cannot reach the secondary Teredo server "
+				   "address over UDP");
+		}
+		break;
+	case TEREDO_CLIENT_QUALIFIED:
+		if (c->refreshing) {
+			if (c->rs_tries < TEREDO_RS_TRIES) {
+				c->rs_tries++;
+				c->deadline_ms = now + TEREDO_RS_INTERVAL_MS;
+				send_rs(c, c->cfg.server_ipv4);
+			} else {
+				go_offline(c, now,
+					   "the Teredo server stopped "
+					   "answering");
+			}
+		} else if (now - c->last_server_rx_ms >= c->refresh_now_ms) {
+			/* §5.2.5: nothing from the server for a while. */
+			c->refreshing = true;
+			c->io.random(c->io.ctx, c->nonce, sizeof(c->nonce));
+			c->rs_tries = 1;
+			c->deadline_ms = now + TEREDO_RS_INTERVAL_MS;
+			send_rs(c, c->cfg.server_ipv4);
+		} else {
+			c->deadline_ms =
+				c->last_server_rx_ms + c->refresh_now_ms;
+		}
+		break;
+	case TEREDO_CLIENT_OFFLINE:
+		c->stats.requalifications++;
+		qualify_begin(c, now);
+		break;
+	case TEREDO_CLIENT_IDLE:
+		c->deadline_ms = UINT64_MAX;
+		break;
+	}
+}
+
+static void
+probe_timer(struct teredo_client *c, uint64_t now)
+{
+	if (c->probe != PROBE_PORT)
+		return;
+	if (c->probe_tries < TEREDO_RS_TRIES) {
+		c->probe_tries++;
+		c->probe_deadline_ms = now + PROBE_INTERVAL_MS;
+		send_probe(c);
+		return;
+	}
+	/* Our server answered from another port of the same address, and
+	 * the NAT dropped it: it filters by port. */
+	c->nat = TEREDO_NAT_RESTRICTED_PORT;
+	c->probe = PROBE_NONE;
+}
+
+void
+teredo_client_on_timer(struct teredo_client *c, uint64_t now)
+{
+	if (now >= c->deadline_ms)
+		qualification_timer(c, now);
+	if (c->probe == PROBE_PORT && now >= c->probe_deadline_ms)
+		probe_timer(c, now);
+	if (c->peers_pending == 0)
+		return;
+	for (size_t i = 0; i < c->peer_cap; i++) {
+		struct teredo_peer *p = &c->peers[i];
+
+		if (p->in_use && p->retry_ms != 0 && now >= p->retry_ms) {
+			if (p->trusted && p->queue_len == 0 &&
+			    now - p->last_rx_ms < TEREDO_PEER_VALID_MS)
+				peer_set_retry(c, p, 0);
+			else
+				bubble_round(c, now, p);
+		}
+	}
+}
+
+uint64_t
+teredo_client_deadline(const struct teredo_client *c)
+{
+	uint64_t d = c->deadline_ms;
+
+	if (c->probe == PROBE_PORT && c->probe_deadline_ms < d)
+		d = c->probe_deadline_ms;
+	if (c->peers_pending == 0)
+		return d;
+	for (size_t i = 0; i < c->peer_cap; i++)
+		if (c->peers[i].in_use && c->peers[i].retry_ms != 0 &&
+		    c->peers[i].retry_ms < d)
+			d = c->peers[i].retry_ms;
+	return d;
+}
+
+int
+teredo_client_init(struct teredo_client *c,
+		   const struct teredo_client_config *cfg,
+		   const struct teredo_client_io *io, struct teredo_peer *peers,
+		   size_t peer_cap)
+{
+	memset(c, 0, sizeof(*c));
+	if (io->send_udp == NULL || io->deliver == NULL ||
+	    io->address == NULL || io->random == NULL || peers == NULL ||
+	    peer_cap == 0)
+		return -EINVAL;
+	c->cfg = *cfg;
+	if (c->cfg.server2_ipv4 == 0)
+		c->cfg.server2_ipv4 = c->cfg.server_ipv4 + 1;
+	if (c->cfg.refresh_ms == 0)
+		c->cfg.refresh_ms = TEREDO_REFRESH_DEFAULT_MS;
+	if (!teredo_ipv4_is_global(c->cfg.server_ipv4, NULL, 0) ||
+	    !teredo_ipv4_is_global(c->cfg.server2_ipv4, NULL, 0) ||
+	    c->cfg.server_ipv4 == c->cfg.server2_ipv4)
+		return -EINVAL;
+	c->io = *io;
+	c->peers = peers;
+	c->peer_cap = peer_cap;
+	c->state = TEREDO_CLIENT_IDLE;
+	c->deadline_ms = UINT64_MAX;
+	peers_reset(c);
+	return 0;
+}
+
+void
+teredo_client_start(struct teredo_client *c, uint64_t now)
+{
+	qualify_begin(c, now);
+}

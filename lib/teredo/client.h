@@ -1,0 +1,209 @@
+/*
+ * Teredo client, sans-I/O (RFC 4380 §5.2 as updated by RFC 5991, with RFC
+ * 6081 Symmetric NAT Support).
+ *
+ * The caller feeds events in, each with the current monotonic time:
+ *   teredo_client_start()       begin qualification
+ *   teredo_client_on_udp()      a datagram arrived on the service port
+ *   teredo_client_on_tun()      the IPv6 stack sent a packet into the tunnel
+ *   teredo_client_on_timer()    teredo_client_deadline() has passed
+ * and receives effects through the callbacks of struct teredo_client_io:
+ * datagrams to send, packets to deliver to the stack, the address to
+ * configure.  Randomness comes from a callback too, so a simulation can make
+ * every run reproducible.  Nothing here allocates: the peer table is memory
+ * the caller lends at init.
+ *
+ * States (Windows' names, `netsh interface teredo show state`):
+ *
+ *   probe (primary server) --RA--> probe (secondary server) --RA--> qualified
+ *        | 3 x 4 s silent              | 3 x 4 s silent           | mapping
+ *        v                             v                          | changed
+ *     offline (error) <----- retry after a back-off <-------------+ or server
+ *                                                                   silent
+ */
+#ifndef SHIPWORM_TEREDO_CLIENT_H
+#define SHIPWORM_TEREDO_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "teredo/packet.h"
+#include "wire/ip6.h"
+
+#define TEREDO_RS_INTERVAL_MS 4000	/* RFC 4380 §5.2.1: T */
+#define TEREDO_RS_TRIES 3		/* RFC 4380 §5.2.1: N */
+#define TEREDO_REFRESH_DEFAULT_MS 30000 /* RFC 4380 §5.2 */
+#define TEREDO_REQUALIFY_DELAY_MS 30000 /* PROJECT: after losing the server */
+#define TEREDO_PEER_VALID_MS 30000	/* RFC 4380 §5.2.4 */
+#define TEREDO_BUBBLE_SPACING_MS 2000	/* RFC 4380 §5.2.6 */
+#define TEREDO_BUBBLE_MAX 4		/* per TEREDO_BUBBLE_WINDOW_MS */
+#define TEREDO_BUBBLE_WINDOW_MS 300000
+#define TEREDO_QUEUE_MAX 1280 /* bytes queued per peer awaiting trust */
+
+enum teredo_client_state {
+	TEREDO_CLIENT_IDLE, /* not started */
+	TEREDO_CLIENT_PROBE_PRIMARY,
+	TEREDO_CLIENT_PROBE_SECONDARY,
+	TEREDO_CLIENT_QUALIFIED,
+	TEREDO_CLIENT_OFFLINE,
+};
+
+/* What qualification and the diagnostic probes learned of the NAT. */
+enum teredo_nat_type {
+	TEREDO_NAT_UNKNOWN,
+	TEREDO_NAT_NONE, /* mapping == local address: global connectivity */
+	TEREDO_NAT_CONE,
+	TEREDO_NAT_RESTRICTED,
+	TEREDO_NAT_RESTRICTED_PORT,
+	TEREDO_NAT_SYMMETRIC_PORT,
+	TEREDO_NAT_SYMMETRIC_ADDRESS,
+};
+
+enum teredo_client_drop {
+	TEREDO_CLIENT_DROP_MALFORMED,
+	TEREDO_CLIENT_DROP_BAD_RA,	  /* failed a §5.2.1 check */
+	TEREDO_CLIENT_DROP_STALE_RA,	  /* nonce matches no RS of ours */
+	TEREDO_CLIENT_DROP_NOT_QUALIFIED, /* from the stack before an address */
+	TEREDO_CLIENT_DROP_BAD_SOURCE, /* stack packet not from our address */
+	TEREDO_CLIENT_DROP_BAD_DESTINATION, /* multicast, non-global embedded IPv4 */
+	TEREDO_CLIENT_DROP_NO_RELAY,	 /* native IPv6 destination: no relay */
+	TEREDO_CLIENT_DROP_LINK_LOCAL,	 /* link-local source from a peer */
+	TEREDO_CLIENT_DROP_MAPPING,	 /* source does not match the peer */
+	TEREDO_CLIENT_DROP_UNKNOWN_PEER, /* non-Teredo source, no trust */
+	TEREDO_CLIENT_DROP_QUEUE_FULL,	 /* replaced by a newer queued packet */
+	TEREDO_CLIENT_DROP_UNREACHABLE,	 /* no direct reply after 4 bubbles */
+	TEREDO_CLIENT_DROP_PEERS_FULL,	 /* peer table full of busy peers */
+	TEREDO_CLIENT_DROP_COUNT
+};
+
+struct teredo_client_stats {
+	uint64_t rs_sent, ra_accepted;
+	uint64_t bubbles_sent, bubbles_received;
+	uint64_t packets_sent, packets_delivered;
+	uint64_t qualifications, requalifications;
+	uint64_t drops[TEREDO_CLIENT_DROP_COUNT];
+};
+
+/* One peer: RFC 4380 §5.2 peer entry plus RFC 6081 SNS nonces. */
+struct teredo_peer {
+	bool in_use;
+	bool trusted;
+	struct ip6_addr addr;
+	uint32_t mapped_ipv4; /* where we send: embedded or learned */
+	uint16_t mapped_port;
+	uint64_t last_rx_ms, last_tx_ms, last_use_ms;
+	uint64_t last_bubble_ms;   /* RFC 4380 §5.2.6 spacing */
+	unsigned bubbles;	   /* in the current window */
+	bool gave_up;		   /* said so once in this window */
+	uint64_t bubble_window_ms; /* start of the 300 s window */
+	uint64_t retry_ms;	   /* next bubble round; 0 = none */
+	uint32_t nonce_sent;	   /* RFC 6081 §5.2.1 */
+	uint32_t nonce_received;
+	size_t queue_len;
+	uint8_t queue[TEREDO_QUEUE_MAX];
+};
+
+struct teredo_client_io {
+	/* A datagram to send from the service port. */
+	void (*send_udp)(void *ctx, uint32_t dst_ipv4, uint16_t dst_port,
+			 const uint8_t *buf, size_t len);
+	/* An IPv6 packet for the local stack (the TUN device). */
+	void (*deliver)(void *ctx, const uint8_t *ip6, size_t len);
+	/* The Teredo address changed; `addr` NULL means none (offline). */
+	void (*address)(void *ctx, const struct ip6_addr *addr);
+	/* A diagnostic for the log, plain text. */
+	void (*log)(void *ctx, const char *msg);
+	/* Fill buf with n bytes from a CSPRNG (RFC 5991 §4, RFC 6081 §7). */
+	void (*random)(void *ctx, void *buf, size_t n);
+	void *ctx;
+};
+
+struct teredo_client_config {
+	uint32_t server_ipv4;  /* primary, host order */
+	uint32_t server2_ipv4; /* secondary; 0: primary + 1 */
+	uint16_t local_port;   /* the bound service port */
+	uint32_t refresh_ms;   /* 0: 30 s (RFC 6081 §5.1.1 allows others) */
+	bool symmetric_nat_support; /* RFC 6081 §5.2 */
+	bool nat_probes; /* diagnostic cone and port probes (§8.3) */
+};
+
+struct teredo_client {
+	struct teredo_client_config cfg;
+	struct teredo_client_io io;
+	enum teredo_client_state state;
+	const char *error; /* why offline (static text) */
+
+	/* Qualification and maintenance (RFC 4380 §5.2.1, §5.2.5). */
+	uint8_t nonce[TEREDO_NONCE_LEN]; /* of the RS in flight */
+	unsigned rs_tries;
+	uint64_t deadline_ms; /* next RS, refresh check or retry */
+	uint64_t last_server_rx_ms;
+	uint32_t refresh_now_ms;       /* randomized, per cycle */
+	bool refreshing;	       /* a maintenance RS is in flight */
+	struct teredo_origin mapping;  /* M1: from the primary RA */
+	struct teredo_origin mapping2; /* M2: from the secondary RA */
+	uint32_t local_ipv4;	       /* where the RA arrived (IP_PKTINFO) */
+	bool symmetric, port_preserving;
+	enum teredo_nat_type nat;
+	uint16_t flags; /* RFC 5991 random bits, kept */
+	bool have_addr;
+	struct ip6_addr addr;
+
+	bool have_mapping; /* M1 known, secondary not probed yet */
+	struct teredo_origin flags_mapping; /* the mapping `flags` belong to */
+	bool flags_drawn;
+
+	/*
+	 * Diagnostic NAT probes (teredo-spec.md §4.3.4, §8.3); they never
+	 * change the address.  The cone probe (a C = 1 RS, answered from the
+	 * secondary address) runs with the primary probe, before anything
+	 * was sent to the secondary address, so that only an
+	 * endpoint-independent filter lets the answer in.  The port probe
+	 * (answered from port 3543) runs once qualified.
+	 */
+	enum teredo_probe { PROBE_NONE, PROBE_CONE, PROBE_PORT } probe;
+	bool cone_answered;
+	uint8_t probe_nonce[TEREDO_NONCE_LEN];
+	unsigned probe_tries;
+	uint64_t probe_deadline_ms;
+
+	struct teredo_peer *peers;
+	size_t peer_cap;
+	size_t peers_pending; /* peers with a bubble retry scheduled */
+	struct teredo_client_stats stats;
+};
+
+/* -EINVAL for a server that is not global unicast, no peers, no callbacks. */
+MUST_CHECK int teredo_client_init(struct teredo_client *c,
+				  const struct teredo_client_config *cfg,
+				  const struct teredo_client_io *io,
+				  struct teredo_peer *peers, size_t peer_cap);
+
+void teredo_client_start(struct teredo_client *c, uint64_t now_ms);
+
+/* A datagram from src:port that arrived on local_ipv4 (0 if unknown). */
+void teredo_client_on_udp(struct teredo_client *c, uint64_t now_ms,
+			  const uint8_t *buf, size_t len, uint32_t src_ipv4,
+			  uint16_t src_port, uint32_t local_ipv4);
+
+/* An IPv6 packet from the local stack to send through the tunnel. */
+void teredo_client_on_tun(struct teredo_client *c, uint64_t now_ms,
+			  const uint8_t *ip6, size_t len);
+
+void teredo_client_on_timer(struct teredo_client *c, uint64_t now_ms);
+
+/* When teredo_client_on_timer() wants to run next; UINT64_MAX: never. */
+uint64_t teredo_client_deadline(const struct teredo_client *c);
+
+/* Windows' vocabulary: "qualified", "probe (primary server)", ... */
+const char *teredo_client_state_name(enum teredo_client_state s);
+const char *teredo_nat_type_name(enum teredo_nat_type t);
+const char *teredo_client_drop_name(enum teredo_client_drop d);
+
+/* Peer lookup, for `teredoctl show peers` and tests. */
+const struct teredo_peer *teredo_client_peer(const struct teredo_client *c,
+					     const struct ip6_addr *addr);
+
+#endif

@@ -1,0 +1,475 @@
+/* netsim: the virtual network, NAT models and event loop (see netsim.h). */
+#include "netsim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "teredo/addr.h"
+#include "teredo/msg.h"
+
+static const char *const nat_names[NAT_KIND_COUNT] = {
+	[NAT_NONE] = "public",
+	[NAT_FULLCONE] = "fullcone",
+	[NAT_RESTRICTED] = "restricted",
+	[NAT_PORTRESTRICTED] = "portrestricted",
+	[NAT_SYMMETRIC] = "symmetric",
+	[NAT_BLOCKED] = "blocked",
+};
+
+const char *
+sim_nat_name(enum nat_kind kind)
+{
+	return nat_names[kind];
+}
+
+/* xorshift64*: small, fast, and good enough to drive a simulation. */
+uint32_t
+sim_random(struct sim *s)
+{
+	s->rng ^= s->rng >> 12;
+	s->rng ^= s->rng << 25;
+	s->rng ^= s->rng >> 27;
+	return (uint32_t)((s->rng * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+static bool
+chance(struct sim *s, unsigned pct)
+{
+	return pct > 0 && sim_random(s) % 100 < pct;
+}
+
+/* ---- in-flight datagrams: a binary min-heap ordered by (at, seq) ---- */
+
+static bool
+earlier(const struct sim_dgram *a, const struct sim_dgram *b)
+{
+	return a->at_ms < b->at_ms || (a->at_ms == b->at_ms && a->seq < b->seq);
+}
+
+static void
+heap_push(struct sim *s, struct sim_dgram *d)
+{
+	size_t i = s->ninflight++;
+
+	while (i > 0 && earlier(d, s->inflight[(i - 1) / 2])) {
+		s->inflight[i] = s->inflight[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	s->inflight[i] = d;
+}
+
+static struct sim_dgram *
+heap_pop(struct sim *s)
+{
+	struct sim_dgram *top = s->inflight[0], *last;
+	size_t i = 0;
+
+	last = s->inflight[--s->ninflight];
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < s->ninflight && earlier(s->inflight[l], last))
+			m = l;
+		if (l + 1 < s->ninflight &&
+		    earlier(s->inflight[l + 1], m == i ? last : s->inflight[m]))
+			m = l + 1;
+		if (m == i)
+			break;
+		s->inflight[i] = s->inflight[m];
+		i = m;
+	}
+	if (s->ninflight > 0)
+		s->inflight[i] = last;
+	return top;
+}
+
+/* Puts a datagram on the internet, impaired as configured. */
+static void
+internet_send(struct sim *s, uint32_t src_ipv4, uint16_t src_port,
+	      uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf,
+	      size_t len)
+{
+	unsigned copies = 1 + chance(s, s->dup_pct);
+
+	if (len > sizeof(((struct sim_dgram *)0)->data))
+		abort();
+	for (unsigned i = 0; i < copies; i++) {
+		struct sim_dgram *d;
+		unsigned span = s->latency_max_ms - s->latency_min_ms + 1;
+
+		if (chance(s, s->loss_pct) ||
+		    s->ninflight == SIM_MAX_INFLIGHT) {
+			s->dropped++;
+			continue;
+		}
+		if ((d = malloc(sizeof(*d))) == NULL)
+			abort();
+		d->at_ms = s->now_ms + s->latency_min_ms + sim_random(s) % span;
+		if (chance(s, s->reorder_pct))
+			d->at_ms += s->latency_max_ms; /* overtaken */
+		d->seq = s->seq++;
+		d->src_ipv4 = src_ipv4;
+		d->src_port = src_port;
+		d->dst_ipv4 = dst_ipv4;
+		d->dst_port = dst_port;
+		d->len = (uint16_t)len;
+		memcpy(d->data, buf, len);
+		heap_push(s, d);
+	}
+}
+
+/* ---- NAT models ------------------------------------------------------ */
+
+static bool
+mapping_matches(const struct sim_nat *n, const struct sim_mapping *m,
+		uint16_t int_port, uint32_t dst_ipv4, uint16_t dst_port)
+{
+	if (m->int_port != int_port)
+		return false;
+	return n->kind != NAT_SYMMETRIC ||
+	       (m->rem_ipv4 == dst_ipv4 && m->rem_port == dst_port);
+}
+
+static bool
+ext_port_used(const struct sim_nat *n, uint16_t port)
+{
+	for (unsigned i = 0; i < n->nmappings; i++)
+		if (n->mappings[i].ext_port == port)
+			return true;
+	return false;
+}
+
+/* Outbound through the NAT: returns the external port, 0 to drop. */
+static uint16_t
+nat_outbound(struct sim *s, struct sim_nat *n, uint16_t int_port,
+	     uint32_t dst_ipv4, uint16_t dst_port)
+{
+	struct sim_mapping *m = NULL;
+
+	for (unsigned i = 0; i < n->nmappings && m == NULL; i++)
+		if (mapping_matches(n, &n->mappings[i], int_port, dst_ipv4,
+				    dst_port))
+			m = &n->mappings[i];
+	if (m == NULL) {
+		uint16_t ext = int_port;
+
+		if (n->nmappings == SIM_MAX_MAPPINGS)
+			return 0;
+		/* Linux keeps the port when free; symmetric NATs randomize. */
+		while (n->kind == NAT_SYMMETRIC || ext_port_used(n, ext)) {
+			ext = (uint16_t)(1024 + sim_random(s) % 64000);
+			if (!ext_port_used(n, ext))
+				break;
+		}
+		m = &n->mappings[n->nmappings++];
+		memset(m, 0, sizeof(*m));
+		m->int_port = int_port;
+		m->ext_port = ext;
+		m->rem_ipv4 = dst_ipv4;
+		m->rem_port = dst_port;
+	}
+	for (unsigned i = 0; i < m->ncontacts; i++)
+		if (m->contacts[i].ipv4 == dst_ipv4 &&
+		    m->contacts[i].port == dst_port)
+			return m->ext_port;
+	if (m->ncontacts < SIM_MAX_CONTACTS) {
+		m->contacts[m->ncontacts].ipv4 = dst_ipv4;
+		m->contacts[m->ncontacts].port = dst_port;
+		m->ncontacts++;
+	}
+	return m->ext_port;
+}
+
+/* Inbound through the NAT: the internal port, or 0 when filtered. */
+static uint16_t
+nat_inbound(const struct sim_nat *n, uint16_t ext_port, uint32_t src_ipv4,
+	    uint16_t src_port)
+{
+	for (unsigned i = 0; i < n->nmappings; i++) {
+		const struct sim_mapping *m = &n->mappings[i];
+
+		if (m->ext_port != ext_port)
+			continue;
+		if (n->kind == NAT_FULLCONE)
+			return m->int_port;
+		for (unsigned j = 0; j < m->ncontacts; j++)
+			if (m->contacts[j].ipv4 == src_ipv4 &&
+			    (n->kind == NAT_RESTRICTED ||
+			     m->contacts[j].port == src_port))
+				return m->int_port;
+	}
+	return 0;
+}
+
+void
+sim_nat_remap(struct sim_host *h)
+{
+	struct sim_nat *n = &h->nat;
+
+	for (unsigned i = 0; i < n->nmappings; i++)
+		n->mappings[i].ext_port =
+			(uint16_t)(1024 + sim_random(h->sim) % 64000);
+	/* Keep the new ports but forget who was contacted: a reboot. */
+	for (unsigned i = 0; i < n->nmappings; i++)
+		n->mappings[i].ncontacts = 0;
+}
+
+/* ---- hosts and their Teredo clients ------------------------------- */
+
+static void
+host_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port,
+	      const uint8_t *buf, size_t len)
+{
+	struct sim_host *h = ctx;
+	struct sim *s = h->sim;
+	uint32_t src = h->ipv4;
+	uint16_t port = h->port;
+
+	switch (h->nat.kind) {
+	case NAT_NONE:
+		break;
+	case NAT_BLOCKED:
+		s->dropped++;
+		return;
+	default:
+		port = nat_outbound(s, &h->nat, h->port, dst_ipv4, dst_port);
+		if (port == 0)
+			return;
+		src = h->nat.public_ipv4;
+		break;
+	}
+	internet_send(s, src, port, dst_ipv4, dst_port, buf, len);
+}
+
+/* The host's IPv6 stack: counts echoes and answers requests. */
+static void
+host_deliver(void *ctx, const uint8_t *ip6, size_t len)
+{
+	struct sim_host *h = ctx;
+	struct teredo_packet pkt;
+	struct icmp6_msg msg;
+	uint8_t reply[1500];
+	size_t n;
+
+	if (teredo_packet_read(ip6, len, &pkt) < 0 ||
+	    teredo_packet_icmp6(&pkt, &msg) < 0)
+		return;
+	if (msg.type == ICMP6_ECHO_REPLY) {
+		h->echo_replies++;
+		return;
+	}
+	if (msg.type != ICMP6_ECHO_REQUEST)
+		return;
+	h->echo_requests++;
+	if (h->answer_echo &&
+	    teredo_echo_write(reply, sizeof(reply), &pkt.ip6.dst, &pkt.ip6.src,
+			      64, ICMP6_ECHO_REPLY, &msg.u.echo, &n) == 0)
+		teredo_client_on_tun(&h->client, h->sim->now_ms, reply, n);
+}
+
+static void
+host_address(void *ctx, const struct ip6_addr *addr)
+{
+	struct sim_host *h = ctx;
+
+	(void)addr;
+	h->addr_changes++;
+}
+
+static void
+host_log(void *ctx, const char *msg)
+{
+	struct sim_host *h = ctx;
+
+	if (h->sim->verbose)
+		printf("# %8llu ms host%d: %s\n",
+		       (unsigned long long)h->sim->now_ms, h->index, msg);
+}
+
+static void
+host_random(void *ctx, void *buf, size_t n)
+{
+	struct sim_host *h = ctx;
+	uint8_t *p = buf;
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)sim_random(h->sim);
+}
+
+struct sim_host *
+sim_add_host(struct sim *s, enum nat_kind kind,
+	     const struct teredo_client_config *extra)
+{
+	struct sim_host *h = &s->hosts[s->nhosts];
+	struct teredo_client_io io = {
+		.send_udp = host_send_udp,
+		.deliver = host_deliver,
+		.address = host_address,
+		.log = host_log,
+		.random = host_random,
+		.ctx = h,
+	};
+	struct teredo_client_config cfg = {
+		.server_ipv4 = SIM_SERVER_IPV4,
+		.symmetric_nat_support = true,
+		.nat_probes = true,
+	};
+	unsigned n = s->nhosts;
+
+	if (n == SIM_MAX_HOSTS)
+		abort();
+	if (extra != NULL)
+		cfg = *extra;
+	memset(h, 0, sizeof(*h));
+	h->sim = s;
+	h->index = (int)n;
+	h->answer_echo = true;
+	h->nat.kind = kind;
+	h->nat.public_ipv4 = 0xc6336400u + n + 1;	      /* 198.51.100.n */
+	h->ipv4 = kind == NAT_NONE ? 0xc0000200u + n + 1      /* 192.0.2.n */
+				   : 0x0a000002u + (n << 16); /* 10.n.0.2 */
+	h->port = (uint16_t)(40000 + n);
+	cfg.local_port = h->port;
+	if (teredo_client_init(&h->client, &cfg, &io, h->peers, SIM_PEERS) < 0)
+		abort();
+	s->nhosts++;
+	return h;
+}
+
+void
+sim_init(struct sim *s, uint64_t seed)
+{
+	memset(s, 0, sizeof(*s));
+	s->rng = seed * 0x9e3779b97f4a7c15ull + 1;
+	s->latency_min_ms = 5;
+	s->latency_max_ms = 60;
+	s->now_ms = 1000;
+	if (teredo_server_init(&s->server, SIM_SERVER_IPV4,
+			       SIM_SERVER_IPV4 + 1) < 0)
+		abort();
+}
+
+void
+sim_fini(struct sim *s)
+{
+	while (s->ninflight > 0)
+		free(heap_pop(s));
+}
+
+void
+sim_start(struct sim *s)
+{
+	for (unsigned i = 0; i < s->nhosts; i++)
+		teredo_client_start(&s->hosts[i].client, s->now_ms);
+}
+
+static void
+server_receive(struct sim *s, const struct sim_dgram *d)
+{
+	struct teredo_server_out out;
+	uint8_t buf[1600];
+	unsigned local = d->dst_ipv4 == SIM_SERVER_IPV4 ? 0 : 1;
+
+	if (s->server_down || d->dst_port != TEREDO_PORT)
+		return;
+	if (teredo_server_input(&s->server, local, d->data, d->len, d->src_ipv4,
+				d->src_port, buf, sizeof(buf), &out) < 0 ||
+	    out.action != TEREDO_SERVER_UDP)
+		return;
+	internet_send(s, s->server.ipv4[out.from], out.from_port, out.dst_ipv4,
+		      out.dst_port, buf, out.len);
+}
+
+static void
+deliver(struct sim *s, const struct sim_dgram *d)
+{
+	if (d->dst_ipv4 == SIM_SERVER_IPV4 ||
+	    d->dst_ipv4 == SIM_SERVER_IPV4 + 1) {
+		server_receive(s, d);
+		return;
+	}
+	for (unsigned i = 0; i < s->nhosts; i++) {
+		struct sim_host *h = &s->hosts[i];
+		uint16_t port = d->dst_port;
+
+		if (h->nat.kind == NAT_NONE ? d->dst_ipv4 != h->ipv4
+					    : d->dst_ipv4 != h->nat.public_ipv4)
+			continue;
+		if (h->nat.kind != NAT_NONE &&
+		    (h->nat.kind == NAT_BLOCKED ||
+		     (port = nat_inbound(&h->nat, d->dst_port, d->src_ipv4,
+					 d->src_port)) == 0)) {
+			s->dropped++;
+			return;
+		}
+		if (port != h->port)
+			return;
+		s->delivered++;
+		teredo_client_on_udp(&h->client, s->now_ms, d->data, d->len,
+				     d->src_ipv4, d->src_port, h->ipv4);
+		return;
+	}
+}
+
+void
+sim_run(struct sim *s, uint64_t until_ms,
+	bool (*done)(struct sim *s, void *arg), void *arg)
+{
+	/* Bounded: a state machine that never advances its deadline must
+	 * fail the test, not hang it. */
+	for (unsigned long steps = 0; done == NULL || !done(s, arg); steps++) {
+		uint64_t next = until_ms;
+		struct sim_host *timer_host = NULL;
+
+		if (steps > 10000000ul) {
+			fprintf(stderr, "netsim: no progress at %llu ms\n",
+				(unsigned long long)s->now_ms);
+			abort();
+		}
+
+		for (unsigned i = 0; i < s->nhosts; i++) {
+			uint64_t d =
+				teredo_client_deadline(&s->hosts[i].client);
+
+			if (d <= next) {
+				next = d;
+				timer_host = &s->hosts[i];
+			}
+		}
+		if (s->ninflight > 0 && s->inflight[0]->at_ms <= next) {
+			struct sim_dgram *d = heap_pop(s);
+
+			s->now_ms = d->at_ms > s->now_ms ? d->at_ms : s->now_ms;
+			deliver(s, d);
+			free(d);
+			continue;
+		}
+		if (timer_host == NULL) {
+			s->now_ms = until_ms;
+			return;
+		}
+		s->now_ms = next > s->now_ms ? next : s->now_ms;
+		teredo_client_on_timer(&timer_host->client, s->now_ms);
+	}
+}
+
+void
+sim_ping(struct sim *s, struct sim_host *a, struct sim_host *b, uint16_t seq)
+{
+	static const uint8_t data[8] = "shipworm";
+	struct icmp6_echo echo = {.id = 0x5357,
+				  .seq = seq,
+				  .data = data,
+				  .data_len = sizeof(data)};
+	uint8_t buf[128];
+	size_t len;
+
+	if (!a->client.have_addr || !b->client.have_addr)
+		return;
+	if (teredo_echo_write(buf, sizeof(buf), &a->client.addr,
+			      &b->client.addr, 64, ICMP6_ECHO_REQUEST, &echo,
+			      &len) < 0)
+		abort();
+	teredo_client_on_tun(&a->client, s->now_ms, buf, len);
+}
