@@ -1,0 +1,407 @@
+/*
+ * lib/teredo/client: the checks a single client makes, driven by hand with
+ * crafted datagrams (the whole-topology behaviour is tests/sim).  Item
+ * numbers are teredo-spec.md §7.
+ */
+#include "tap.h"
+#include "teredo/addr.h"
+#include "teredo/client.h"
+#include "teredo/msg.h"
+
+#define SERVER 0xcb007178u    /* 203.0.113.120 */
+#define MAPPED_IP 0xc000022du /* 192.0.2.45 */
+#define MAPPED_PORT 40000
+#define LOCAL_PORT 5555
+#define PEERS 8
+
+struct sent {
+	uint32_t ipv4;
+	uint16_t port;
+	size_t len;
+	uint8_t buf[1500];
+};
+
+static struct sent sent[4096];
+static size_t nsent, ndelivered, naddr;
+static uint64_t rng = 88172645463325252ull;
+
+static void
+io_send(void *ctx, uint32_t ipv4, uint16_t port, const uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	if (nsent == ARRAY_SIZE(sent))
+		return;
+	sent[nsent].ipv4 = ipv4;
+	sent[nsent].port = port;
+	sent[nsent].len = len;
+	memcpy(sent[nsent].buf, buf, len);
+	nsent++;
+}
+
+static void
+io_deliver(void *ctx, const uint8_t *ip6, size_t len)
+{
+	(void)ctx;
+	(void)ip6;
+	(void)len;
+	ndelivered++;
+}
+
+static void
+io_address(void *ctx, const struct ip6_addr *addr)
+{
+	(void)ctx;
+	(void)addr;
+	naddr++;
+}
+
+static void
+io_random(void *ctx, void *buf, size_t n)
+{
+	uint8_t *p = buf;
+
+	(void)ctx;
+	for (size_t i = 0; i < n; i++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		p[i] = (uint8_t)rng;
+	}
+}
+
+static const struct teredo_client_io io = {
+	.send_udp = io_send,
+	.deliver = io_deliver,
+	.address = io_address,
+	.random = io_random,
+};
+
+static struct teredo_peer peers[PEERS];
+
+static void
+client_new(struct teredo_client *c, bool probes)
+{
+	struct teredo_client_config cfg = {
+		.server_ipv4 = SERVER,
+		.local_port = LOCAL_PORT,
+		.symmetric_nat_support = true,
+		.nat_probes = probes,
+	};
+
+	nsent = ndelivered = naddr = 0;
+	if (teredo_client_init(c, &cfg, &io, peers, PEERS) < 0)
+		abort();
+}
+
+/* The nonce of the RS at sent[i]. */
+static void
+rs_nonce(size_t i, uint8_t nonce[8])
+{
+	struct teredo_packet pkt;
+
+	if (teredo_packet_read(sent[i].buf, sent[i].len, &pkt) < 0 ||
+	    !pkt.has_auth)
+		abort();
+	memcpy(nonce, pkt.auth.nonce, 8);
+}
+
+/* Answers the RS at sent[i] as the server would, from `from:port`. */
+static void
+answer(struct teredo_client *c, uint64_t now, size_t i, uint32_t from,
+       uint16_t port, uint32_t map_ip, uint16_t map_port)
+{
+	struct teredo_ra_params p = {
+		.origin = {.port = map_port, .ipv4 = map_ip},
+		.server_ipv4 = SERVER,
+	};
+	uint8_t buf[256];
+	size_t len;
+
+	rs_nonce(i, p.nonce);
+	teredo_client_link_local(false, &p.client_ll);
+	if (teredo_ra_write(buf, sizeof(buf), &p, &len) < 0)
+		abort();
+	teredo_client_on_udp(c, now, buf, len, from, port, 0x0a000002u);
+}
+
+static void
+qualify(struct teredo_client *c)
+{
+	teredo_client_start(c, 0);
+	answer(c, 100, nsent - 1, SERVER, TEREDO_PORT, MAPPED_IP, MAPPED_PORT);
+	answer(c, 200, nsent - 1, SERVER + 1, TEREDO_PORT, MAPPED_IP,
+	       MAPPED_PORT);
+	if (c->state != TEREDO_CLIENT_QUALIFIED)
+		abort();
+}
+
+static void
+test_qualification_checks(void)
+{
+	struct teredo_client c;
+	uint8_t nonces[1000][8];
+	bool unique = true;
+	size_t rs;
+
+	client_new(&c, false);
+	teredo_client_start(&c, 0);
+	ok(nsent == 1 && sent[0].ipv4 == SERVER && sent[0].port == 3544 &&
+		   sent[0].len == 61,
+	   "Q2: one 61-byte RS to the primary server:3544");
+	ok(sent[0].buf[13 + 8 + 8] == 0x00, "Q8: C = 0 source, no cone probe");
+
+	rs = nsent - 1;
+	answer(&c, 10, rs, SERVER, 4000, MAPPED_IP, MAPPED_PORT);
+	answer(&c, 10, rs, SERVER + 5, TEREDO_PORT, MAPPED_IP, MAPPED_PORT);
+	ok(c.state == TEREDO_CLIENT_PROBE_PRIMARY && !c.have_mapping &&
+		   c.stats.ra_accepted == 0 &&
+		   c.stats.drops[TEREDO_CLIENT_DROP_NOT_QUALIFIED] == 2,
+	   "S2: RAs from another port or address are ignored");
+	sent[rs].buf[4] ^= 1; /* a nonce we never sent */
+	answer(&c, 10, rs, SERVER, TEREDO_PORT, MAPPED_IP, MAPPED_PORT);
+	sent[rs].buf[4] ^= 1;
+	ok(c.state == TEREDO_CLIENT_PROBE_PRIMARY &&
+		   c.stats.drops[TEREDO_CLIENT_DROP_STALE_RA] == 1,
+	   "Q5: an RA with the wrong nonce is ignored");
+	answer(&c, 10, rs, SERVER, TEREDO_PORT, 0x0a000001u, MAPPED_PORT);
+	ok(c.state == TEREDO_CLIENT_OFFLINE && naddr == 0,
+	   "A2: a mapping of 10.0.0.1 configures no address");
+
+	/* Q4: a black-hole server gets exactly 3 RS, 4 s apart. */
+	client_new(&c, false);
+	teredo_client_start(&c, 0);
+	for (uint64_t t = 0; t <= 20000; t += 500)
+		teredo_client_on_timer(&c, t);
+	ok(nsent == 3 && c.state == TEREDO_CLIENT_OFFLINE && c.error != NULL,
+	   "Q4/Q10: 3 RS, then offline: %s", c.error ? c.error : "?");
+	ok(teredo_client_deadline(&c) == 12000 + TEREDO_REQUALIFY_DELAY_MS,
+	   "Q18: requalification scheduled after the back-off");
+
+	/* Q3: fresh, unpredictable nonces. */
+	for (size_t i = 0; i < ARRAY_SIZE(nonces); i++) {
+		client_new(&c, false);
+		teredo_client_start(&c, 0);
+		rs_nonce(0, nonces[i]);
+		for (size_t j = 0; j < i && unique; j++)
+			unique = memcmp(nonces[i], nonces[j], 8) != 0;
+	}
+	ok(unique, "Q3: 1000 RS, 1000 different nonces");
+
+	client_new(&c, false);
+	qualify(&c);
+	ok(naddr == 1 && c.nat == TEREDO_NAT_RESTRICTED &&
+		   c.port_preserving == false,
+	   "qualified; port not preserved (40000 != 5555)");
+	ok(c.addr.bytes[10] == (uint8_t) ~(MAPPED_PORT >> 8) &&
+		   c.addr.bytes[12] == (uint8_t)~192,
+	   "Q6: the address carries the mapping from the primary RA");
+}
+
+static size_t
+tun_ping(struct teredo_client *c, uint64_t now, const struct ip6_addr *dst)
+{
+	struct icmp6_echo echo = {.id = 1, .seq = 1};
+	uint8_t buf[128];
+	size_t len, before = nsent;
+
+	if (teredo_echo_write(buf, sizeof(buf), &c->addr, dst, 64,
+			      ICMP6_ECHO_REQUEST, &echo, &len) < 0)
+		abort();
+	teredo_client_on_tun(c, now, buf, len);
+	return nsent - before;
+}
+
+static struct ip6_addr
+teredo(uint32_t server, uint32_t ipv4, uint16_t port)
+{
+	struct teredo_addr t = {.prefix = TEREDO_PREFIX,
+				.server_ipv4 = server,
+				.mapped_ipv4 = ipv4,
+				.mapped_port = port};
+	struct ip6_addr a;
+
+	teredo_addr_write(&t, &a);
+	return a;
+}
+
+static void
+test_transmission(void)
+{
+	struct teredo_client c;
+	struct ip6_addr peer = teredo(SERVER, 0xc6336405u, 7000);
+	struct ip6_addr bad = teredo(SERVER, 0x0a010203u, 7000);
+	struct ip6_addr bad_server = teredo(0x0a000001u, 0xc6336405u, 7000);
+	unsigned rounds = 0;
+	size_t n;
+
+	client_new(&c, false);
+	teredo_client_start(&c, 0);
+	{
+		struct icmp6_echo echo = {.id = 1};
+		uint8_t buf[128];
+		size_t len;
+
+		if (teredo_echo_write(buf, sizeof(buf), &peer, &peer, 64,
+				      ICMP6_ECHO_REQUEST, &echo, &len) < 0)
+			abort();
+		nsent = 0;
+		teredo_client_on_tun(&c, 1, buf, len);
+		ok(nsent == 0 &&
+			   c.stats.drops[TEREDO_CLIENT_DROP_NOT_QUALIFIED] == 1,
+		   "Q1: nothing is sent before qualification");
+	}
+	qualify(&c);
+	ok(tun_ping(&c, 1000, &bad) == 0 &&
+		   c.stats.drops[TEREDO_CLIENT_DROP_BAD_DESTINATION] == 1,
+	   "T8: a destination embedding 10.1.2.3: no datagram");
+	ok(tun_ping(&c, 1000, &bad_server) == 0 &&
+		   c.stats.drops[TEREDO_CLIENT_DROP_BAD_DESTINATION] == 2,
+	   "T9: a destination whose server is 10.0.0.1: no datagram");
+
+	n = tun_ping(&c, 1000, &peer);
+	ok(n == 2 && sent[nsent - 2].ipv4 == 0xc6336405u &&
+		   sent[nsent - 2].port == 7000 &&
+		   sent[nsent - 1].ipv4 == SERVER &&
+		   sent[nsent - 1].port == 3544,
+	   "T7: a direct bubble to the mapping, an indirect one via its "
+	   "server");
+	{
+		struct teredo_packet direct, indirect;
+
+		ok(teredo_packet_read(sent[nsent - 2].buf, sent[nsent - 2].len,
+				      &direct) == 0 &&
+			   !direct.trailers.has_nonce &&
+			   teredo_packet_read(sent[nsent - 1].buf,
+					      sent[nsent - 1].len,
+					      &indirect) == 0 &&
+			   indirect.trailers.has_nonce,
+		   "X1/X2: the indirect bubble has a nonce, the direct none");
+	}
+	for (int i = 0; i < 9; i++)
+		n += tun_ping(&c, 1000 + (uint64_t)i * 100, &peer);
+	is_int(n, 2, "T10: 10 packets in 1 s: one bubble pair");
+
+	/* T11: a silent peer gets 4 rounds in 300 s, then nothing. */
+	for (uint64_t t = 1000; t < 301000; t += 250) {
+		size_t before = nsent;
+
+		teredo_client_on_timer(&c, t);
+		if (t % 10000 == 0)
+			(void)tun_ping(&c, t, &peer);
+		rounds += nsent > before;
+	}
+	ok(c.stats.bubbles_sent == 8 &&
+		   c.stats.drops[TEREDO_CLIENT_DROP_UNREACHABLE] >= 1,
+	   "T11: 4 bubble rounds in 300 s (%llu bubbles), then given up",
+	   (unsigned long long)c.stats.bubbles_sent);
+}
+
+static void
+bubble_from(struct teredo_client *c, uint64_t now, const struct ip6_addr *src,
+	    uint32_t ipv4, uint16_t port, const struct teredo_trailers *t,
+	    bool via_server)
+{
+	struct teredo_origin origin = {.ipv4 = ipv4, .port = port};
+	uint8_t buf[128];
+	size_t len;
+
+	if (teredo_bubble_write(buf, sizeof(buf), src, &c->addr, 255,
+				via_server ? &origin : NULL, t, &len) < 0)
+		abort();
+	teredo_client_on_udp(c, now, buf, len, via_server ? SERVER : ipv4,
+			     via_server ? TEREDO_PORT : port, 0x0a000002u);
+}
+
+static void
+test_reception(void)
+{
+	struct teredo_client c;
+	struct ip6_addr peer = teredo(SERVER, 0xc6336405u, 7000);
+	struct teredo_trailers wrong = {.has_nonce = true}, right;
+	const struct teredo_peer *p;
+	struct ip6_addr ll;
+
+	client_new(&c, false);
+	qualify(&c);
+	(void)tun_ping(&c, 1000, &peer);
+	p = teredo_client_peer(&c, &peer);
+	ok(p != NULL && !p->trusted && p->queue_len > 0,
+	   "T12: a queued packet waits for trust");
+
+	/* X4: a mismatched mapping needs the nonce we sent. */
+	wrong.nonce = p->nonce_sent + 1;
+	bubble_from(&c, 1100, &peer, 0xc6336405u, 9999, &wrong, false);
+	bubble_from(&c, 1100, &peer, 0xc6336405u, 9999, NULL, false);
+	ok(!p->trusted && c.stats.drops[TEREDO_CLIENT_DROP_MAPPING] == 2,
+	   "X4: mismatched bubbles with a wrong or no nonce are dropped");
+	right = (struct teredo_trailers){.has_nonce = true,
+					 .nonce = p->nonce_sent};
+	nsent = 0;
+	bubble_from(&c, 1200, &peer, 0xc6336405u, 9999, &right, false);
+	ok(p->trusted && p->mapped_port == 9999 && p->queue_len == 0 &&
+		   nsent == 1 && sent[0].port == 9999,
+	   "X4: the right nonce trusts the observed mapping; queue flushed");
+
+	teredo_client_link_local(false, &ll);
+	bubble_from(&c, 1300, &ll, 0xc6336405u, 9999, NULL, false);
+	ok(c.stats.drops[TEREDO_CLIENT_DROP_LINK_LOCAL] == 1,
+	   "T21: a link-local source from a peer never reaches the stack");
+
+	/* X2/X3: an indirect bubble's nonce is echoed in the direct answer. */
+	{
+		struct ip6_addr other = teredo(SERVER, 0xc6336406u, 7100);
+		struct teredo_trailers t = {.has_nonce = true,
+					    .nonce = 0xfeedf00d};
+		struct teredo_packet direct;
+
+		nsent = 0;
+		bubble_from(&c, 1400, &other, 0xc6336406u, 7100, &t, true);
+		ok(nsent >= 1 && sent[0].ipv4 == 0xc6336406u &&
+			   sent[0].port == 7100 &&
+			   teredo_packet_read(sent[0].buf, sent[0].len,
+					      &direct) == 0 &&
+			   direct.trailers.has_nonce &&
+			   direct.trailers.nonce == 0xfeedf00d,
+		   "X2/T20: an indirect bubble is answered directly, nonce "
+		   "echoed");
+		ok(ndelivered == 0, "T20: bubbles never reach the stack");
+	}
+}
+
+/* T23: 100k spoofed sources leave the table bounded; live peers stay. */
+static void
+test_peer_table_bounded(void)
+{
+	struct teredo_client c;
+	struct ip6_addr live = teredo(SERVER, 0xc6336405u, 7000);
+	const struct teredo_peer *p;
+
+	client_new(&c, false);
+	qualify(&c);
+	bubble_from(&c, 1000, &live, 0xc6336405u, 7000, NULL, false);
+	for (uint32_t i = 0; i < 100000; i++) {
+		struct ip6_addr spoof = teredo(SERVER, 0xc6340000u + i, 4000);
+
+		bubble_from(&c, 1000 + i / 10, &spoof, 0xc6340000u + i, 4000,
+			    NULL, true);
+		if (i % 1000 == 0)
+			bubble_from(&c, 1000 + i / 10, &live, 0xc6336405u, 7000,
+				    NULL, false);
+	}
+	p = teredo_client_peer(&c, &live);
+	ok(p != NULL && p->trusted,
+	   "T23: the live peer survives 100k spoofed sources in %d slots",
+	   PEERS);
+	ok(c.stats.drops[TEREDO_CLIENT_DROP_PEERS_FULL] > 0,
+	   "T23: the rest are refused, not stored");
+}
+
+int
+main(void)
+{
+	test_qualification_checks();
+	test_transmission();
+	test_reception();
+	test_peer_table_bounded();
+	return done_testing();
+}
