@@ -1,0 +1,266 @@
+/* Text and JSON reports of client and server state (see report.h). */
+#include "teredo/report.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "teredo/addr.h"
+
+/* An append-only text buffer that remembers overflow. */
+struct out {
+	char *buf;
+	size_t cap, len;
+	bool full;
+};
+
+__attribute__((format(printf, 2, 3))) static void
+put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->cap - o->len) {
+		o->full = true;
+		o->buf[o->len] = '\0';
+		return;
+	}
+	o->len += (size_t)n;
+}
+
+static int
+out_end(const struct out *o)
+{
+	return o->full ? -ENOBUFS : 0;
+}
+
+static void
+out_init(struct out *o, char *buf, size_t cap)
+{
+	o->buf = buf;
+	o->cap = cap;
+	o->len = 0;
+	o->full = cap == 0;
+	if (cap > 0)
+		buf[0] = '\0';
+}
+
+static void
+ipv4_text(uint32_t a, char out[static 16])
+{
+	snprintf(out, 16, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255,
+		 a & 255);
+}
+
+/* One "Name : value" line, padded as netsh pads it, or a JSON member. */
+static void
+field(struct out *o, bool json, bool *first, const char *key,
+      const char *json_key, const char *value)
+{
+	if (json) {
+		put(o, "%s\"%s\":\"", *first ? "" : ",", json_key);
+		/* Values are our own text or addresses: nothing to escape
+		 * but the two JSON metacharacters, defensively. */
+		for (const char *p = value; *p != '\0'; p++)
+			put(o, "%s%c", (*p == '"' || *p == '\\') ? "\\" : "",
+			    *p);
+		put(o, "\"");
+	} else {
+		put(o, "%-24s: %s\n", key, value);
+	}
+	*first = false;
+}
+
+int
+teredo_report_state(const struct teredo_client *c,
+		    const struct teredo_report_info *info, bool json, char *buf,
+		    size_t cap)
+{
+	char text[64], ip[16];
+	bool first = true;
+	struct out o;
+
+	out_init(&o, buf, cap);
+	if (json)
+		put(&o, "{");
+	else
+		put(&o, "Teredo Parameters\n"
+			"---------------------------------------------\n");
+	field(&o, json, &first, "Type", "type", info->type);
+	field(&o, json, &first, "Server Name", "server_name",
+	      info->server_name);
+	snprintf(text, sizeof(text), "%u seconds", c->cfg.refresh_ms / 1000);
+	field(&o, json, &first, "Client Refresh Interval", "refresh_interval",
+	      text);
+	if (info->configured_port == 0)
+		snprintf(text, sizeof(text), "unspecified");
+	else
+		snprintf(text, sizeof(text), "%u", info->configured_port);
+	field(&o, json, &first, "Client Port", "client_port", text);
+	field(&o, json, &first, "State", "state",
+	      teredo_client_state_name(c->state));
+	if (c->state == TEREDO_CLIENT_OFFLINE)
+		field(&o, json, &first, "Error", "error",
+		      c->error != NULL ? c->error : "none");
+	field(&o, json, &first, "Client Type", "client_type",
+	      strcmp(info->type, "relay") == 0 ? "teredo relay"
+					       : "teredo client");
+	field(&o, json, &first, "Network", "network", "unmanaged");
+	/* Windows omits the NAT lines until qualification has finished. */
+	if (c->nat != TEREDO_NAT_UNKNOWN) {
+		field(&o, json, &first, "NAT", "nat",
+		      teredo_nat_type_name(c->nat));
+		snprintf(text, sizeof(text), "UPNP: %s, PortPreserving: %s",
+			 info->upnp ? "Yes" : "No",
+			 c->port_preserving ? "Yes" : "No");
+		field(&o, json, &first, "NAT Special Behaviour",
+		      "nat_special_behaviour", text);
+		ipv4_text(c->local_ipv4, ip);
+		snprintf(text, sizeof(text), "%s:%u", ip, c->cfg.local_port);
+		field(&o, json, &first, "Local Mapping", "local_mapping", text);
+		ipv4_text(c->mapping.ipv4, ip);
+		snprintf(text, sizeof(text), "%s:%u", ip, c->mapping.port);
+		field(&o, json, &first, "External NAT Mapping",
+		      "external_nat_mapping", text);
+	}
+	if (c->have_addr) {
+		ip6_addr_format(&c->addr, text);
+		field(&o, json, &first, "Address", "address", text);
+	}
+	put(&o, json ? "}\n" : "");
+	return out_end(&o);
+}
+
+int
+teredo_report_peers(const struct teredo_client *c,
+		    const struct teredo_report_info *info, bool json, char *buf,
+		    size_t cap)
+{
+	bool first = true;
+	struct out o;
+
+	out_init(&o, buf, cap);
+	put(&o, json ? "[" : "%-40s %-21s %-9s %8s %7s %6s\n", "Peer",
+	    "Mapping", "Trusted", "Last rx", "Bubbles", "Queued");
+	for (size_t i = 0; i < c->peer_cap; i++) {
+		const struct teredo_peer *p = &c->peers[i];
+		uint64_t age = (info->now_ms - p->last_rx_ms) / 1000;
+		char addr[46], ip[16], map[24];
+
+		if (!p->in_use)
+			continue;
+		ip6_addr_format(&p->addr, addr);
+		ipv4_text(p->mapped_ipv4, ip);
+		snprintf(map, sizeof(map), "%s:%u", ip, p->mapped_port);
+		if (json)
+			put(&o,
+			    "%s{\"peer\":\"%s\",\"mapping\":\"%s\","
+			    "\"trusted\":%s,\"last_rx_s\":%llu,"
+			    "\"bubbles\":%u,\"queued_bytes\":%zu}",
+			    first ? "" : ",", addr, map,
+			    p->trusted ? "true" : "false",
+			    (unsigned long long)age, p->bubbles, p->queue_len);
+		else
+			put(&o, "%-40s %-21s %-9s %7llus %7u %6zu\n", addr, map,
+			    p->trusted ? "yes" : "no", (unsigned long long)age,
+			    p->bubbles, p->queue_len);
+		first = false;
+	}
+	put(&o, json ? "]\n" : "");
+	return out_end(&o);
+}
+
+static void
+counter(struct out *o, bool json, bool *first, const char *name, uint64_t v)
+{
+	if (json)
+		put(o, "%s\"%s\":%llu", *first ? "" : ",", name,
+		    (unsigned long long)v);
+	else
+		put(o, "%-32s %llu\n", name, (unsigned long long)v);
+	*first = false;
+}
+
+int
+teredo_report_client_stats(const struct teredo_client *c, bool json, char *buf,
+			   size_t cap)
+{
+	const struct teredo_client_stats *s = &c->stats;
+	bool first = true;
+	struct out o;
+	char name[64];
+
+	out_init(&o, buf, cap);
+	put(&o, json ? "{" : "");
+	counter(&o, json, &first, "rs-sent", s->rs_sent);
+	counter(&o, json, &first, "ra-accepted", s->ra_accepted);
+	counter(&o, json, &first, "qualifications", s->qualifications);
+	counter(&o, json, &first, "requalifications", s->requalifications);
+	counter(&o, json, &first, "bubbles-sent", s->bubbles_sent);
+	counter(&o, json, &first, "bubbles-received", s->bubbles_received);
+	counter(&o, json, &first, "packets-sent", s->packets_sent);
+	counter(&o, json, &first, "packets-delivered", s->packets_delivered);
+	for (int i = 0; i < TEREDO_CLIENT_DROP_COUNT; i++) {
+		snprintf(name, sizeof(name), "drop-%s",
+			 teredo_client_drop_name((enum teredo_client_drop)i));
+		counter(&o, json, &first, name, s->drops[i]);
+	}
+	put(&o, json ? "}\n" : "");
+	return out_end(&o);
+}
+
+int
+teredo_report_server_state(const struct teredo_server *s, bool json, char *buf,
+			   size_t cap)
+{
+	char a[16], b[16];
+	bool first = true;
+	struct out o;
+
+	out_init(&o, buf, cap);
+	ipv4_text(s->ipv4[0], a);
+	ipv4_text(s->ipv4[1], b);
+	if (json)
+		put(&o, "{");
+	else
+		put(&o, "Teredo Parameters\n"
+			"---------------------------------------------\n");
+	field(&o, json, &first, "Type", "type", "server");
+	field(&o, json, &first, "Primary Address", "primary_address", a);
+	field(&o, json, &first, "Secondary Address", "secondary_address", b);
+	field(&o, json, &first, "State", "state", "online");
+	put(&o, json ? "}\n" : "");
+	return out_end(&o);
+}
+
+int
+teredo_report_server_stats(const struct teredo_server *s, bool json, char *buf,
+			   size_t cap)
+{
+	const struct teredo_server_stats *st = &s->stats;
+	bool first = true;
+	struct out o;
+	char name[64];
+
+	out_init(&o, buf, cap);
+	put(&o, json ? "{" : "");
+	counter(&o, json, &first, "rs-answered", st->rs_answered);
+	counter(&o, json, &first, "rs-answered-cone", st->rs_answered_cone);
+	counter(&o, json, &first, "rs-answered-port-probe",
+		st->rs_answered_probe);
+	counter(&o, json, &first, "bubbles-relayed", st->bubbles_relayed);
+	counter(&o, json, &first, "packets-relayed", st->packets_relayed);
+	counter(&o, json, &first, "native-forwarded", st->native_forwarded);
+	for (int i = 0; i < TEREDO_SERVER_DROP_COUNT; i++) {
+		snprintf(name, sizeof(name), "drop-%s",
+			 teredo_server_drop_name((enum teredo_server_drop)i));
+		counter(&o, json, &first, name, st->drops[i]);
+	}
+	put(&o, json ? "}\n" : "");
+	return out_end(&o);
+}

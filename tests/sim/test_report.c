@@ -1,0 +1,104 @@
+/*
+ * lib/teredo/report: `show state` in Windows' fields, order and vocabulary
+ * (teredo-spec.md §8, checklist G1-G3), checked against golden text for
+ * clients qualified behind simulated NATs and for one offline.
+ */
+#include "../unit/tap.h"
+#include "netsim.h"
+#include "teredo/report.h"
+
+static const struct teredo_report_info info = {
+	.type = "client",
+	.server_name = "teredo.lab.",
+};
+
+static bool
+settled(struct sim *s, void *arg)
+{
+	const struct teredo_client *c = &((struct sim_host *)arg)->client;
+
+	(void)s;
+	return c->state == TEREDO_CLIENT_OFFLINE ||
+	       (c->state == TEREDO_CLIENT_QUALIFIED && c->probe == PROBE_NONE);
+}
+
+static void
+check(enum nat_kind kind, const char *want_tail)
+{
+	static const char head[] =
+		"Teredo Parameters\n"
+		"---------------------------------------------\n"
+		"Type                    : client\n"
+		"Server Name             : teredo.lab.\n"
+		"Client Refresh Interval : 30 seconds\n"
+		"Client Port             : unspecified\n";
+	char buf[2048], want[2048];
+	struct sim s;
+	struct sim_host *h;
+
+	sim_init(&s, 1);
+	h = sim_add_host(&s, kind, NULL);
+	sim_start(&s);
+	sim_run(&s, s.now_ms + 60000, settled, h);
+	snprintf(want, sizeof(want), "%s%s", head, want_tail);
+	ok(teredo_report_state(&h->client, &info, false, buf, sizeof(buf)) ==
+			   0 &&
+		   strcmp(buf, want) == 0,
+	   "G1: show state behind %s", sim_nat_name(kind));
+	if (strcmp(buf, want) != 0)
+		printf("# got:\n%s# want:\n%s", buf, want);
+	sim_fini(&s);
+}
+
+int
+main(void)
+{
+	char buf[64];
+	struct sim s;
+	struct sim_host *h;
+
+	check(NAT_RESTRICTED,
+	      "State                   : qualified\n"
+	      "Client Type             : teredo client\n"
+	      "Network                 : unmanaged\n"
+	      "NAT                     : restricted\n"
+	      "NAT Special Behaviour   : UPNP: No, PortPreserving: Yes\n"
+	      "Local Mapping           : 10.0.0.2:40000\n"
+	      "External NAT Mapping    : 198.51.100.1:40000\n"
+	      "Address                 : 2001:0:cb00:7178:30:63bf:39cc:9bfe\n");
+	check(NAT_NONE,
+	      "State                   : qualified\n"
+	      "Client Type             : teredo client\n"
+	      "Network                 : unmanaged\n"
+	      "NAT                     : none (global connectivity)\n"
+	      "NAT Special Behaviour   : UPNP: No, PortPreserving: Yes\n"
+	      "Local Mapping           : 192.0.2.1:40000\n"
+	      "External NAT Mapping    : 192.0.2.1:40000\n"
+	      "Address                 : 2001:0:cb00:7178:30:63bf:3fff:fdfe\n");
+	check(NAT_BLOCKED,
+	      "State                   : offline\n"
+	      "Error                   : cannot reach the primary Teredo "
+	      "server over UDP\n"
+	      "Client Type             : teredo client\n"
+	      "Network                 : unmanaged\n");
+
+	sim_init(&s, 2);
+	h = sim_add_host(&s, NAT_SYMMETRIC, NULL);
+	sim_start(&s);
+	sim_run(&s, s.now_ms + 60000, settled, h);
+	ok(teredo_report_state(&h->client, &info, true, buf, sizeof(buf)) ==
+		   -ENOBUFS,
+	   "a report that does not fit is -ENOBUFS");
+	{
+		char big[2048];
+
+		ok(teredo_report_state(&h->client, &info, true, big,
+				       sizeof(big)) == 0 &&
+			   strstr(big, "\"nat\":\"symmetric (port)\"") !=
+				   NULL &&
+			   strstr(big, "\"state\":\"qualified\"") != NULL,
+		   "JSON form: %s", big);
+	}
+	sim_fini(&s);
+	return done_testing();
+}
