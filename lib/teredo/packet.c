@@ -203,6 +203,8 @@ teredo_packet_write(const struct teredo_packet *pkt, uint8_t *buf, size_t cap,
 	struct wr wr;
 	int rc;
 
+	if (pkt->ip6_len < IP6_HEADER_LEN)
+		return -EINVAL;
 	wr_init(&wr, buf, cap);
 	if (pkt->has_auth) {
 		const struct teredo_auth *a = &pkt->auth;

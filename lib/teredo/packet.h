@@ -112,7 +112,8 @@ MUST_CHECK int teredo_packet_read(const uint8_t *buf, size_t len,
  * Writes auth (if has_auth), origin (if has_origin), ip6_len bytes of
  * ip6_packet and the trailers present in `trailers`.  The parsed form of the
  * output equals the input.  -ENOBUFS when `cap` is too small, -EINVAL for a
- * trailer set that cannot be encoded (more than 4 alternate addresses).
+ * trailer set that cannot be encoded (more than 4 alternate addresses) or
+ * an ip6_len shorter than an IPv6 header.
  */
 MUST_CHECK int teredo_packet_write(const struct teredo_packet *pkt,
 				   uint8_t *buf, size_t cap, size_t *out_len);

@@ -100,7 +100,7 @@ ip6_addr_parse(const char *text, struct ip6_addr *out)
 }
 
 void
-ip6_addr_format(const struct ip6_addr *a, char out[static 46])
+ip6_addr_format(const struct ip6_addr *a, char out[static IP6_ADDR_TEXT_LEN])
 {
 	unsigned g[8];
 	int best = -1, best_len = 0;

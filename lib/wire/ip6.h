@@ -26,6 +26,7 @@
 
 #define IP6_HEADER_LEN 40
 #define IP6_MIN_MTU 1280
+#define IP6_ADDR_TEXT_LEN 46 /* "ffff:...:ffff" and its NUL */
 
 #define IP6_NEXT_ICMPV6 58
 #define IP6_NEXT_NONE 59 /* "no next header": a Teredo bubble */
@@ -54,7 +55,8 @@ bool ip6_addr_is_unspecified(const struct ip6_addr *a);
 MUST_CHECK int ip6_addr_parse(const char *text, struct ip6_addr *out);
 
 /* Formats in RFC 5952 form into `out` (at least 46 bytes). */
-void ip6_addr_format(const struct ip6_addr *a, char out[static 46]);
+void ip6_addr_format(const struct ip6_addr *a,
+		     char out[static IP6_ADDR_TEXT_LEN]);
 
 /*
  * Reads the fixed header.  -EMSGSIZE when fewer than 40 bytes remain,
@@ -64,7 +66,10 @@ void ip6_addr_format(const struct ip6_addr *a, char out[static 46]);
 MUST_CHECK int ip6_header_read(struct rd *rd, struct ip6_header *out);
 void ip6_header_write(struct wr *wr, const struct ip6_header *h);
 
-/* One's-complement sum helpers (RFC 1071). */
+/*
+ * One's-complement sum helpers (RFC 1071).  Sums chain: every piece but the
+ * last must have an even length (an odd piece is padded with a zero byte).
+ */
 uint32_t inet_csum_add(uint32_t sum, const void *buf, size_t len);
 uint16_t inet_csum_fold(uint32_t sum);
 
