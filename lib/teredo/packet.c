@@ -93,8 +93,9 @@ teredo_trailers_read(const uint8_t *buf, size_t len,
 			}
 			break;
 		case TEREDO_TRAILER_ALT_ADDR:
-			if (out->alt_count == 0)
-				ok = alt_addr_read(&v, length, out);
+			/* One list per packet: a second one is ignored. */
+			ok = out->alt_count == 0 &&
+			     alt_addr_read(&v, length, out);
 			break;
 		case TEREDO_TRAILER_ND_OPTION:
 			/* §4.4: DiscoveryType 0 or 1, 3 reserved bytes. */
