@@ -1,0 +1,168 @@
+/* Shared daemon command line and start-up (see cli.h). */
+#include "cli.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sys/daemon.h"
+#include "sys/log.h"
+#include "sys/privdrop.h"
+
+int
+daemon_cli_parse(struct daemon_cli *cli, int argc, char **argv,
+		 const char *default_conf, const char *usage_extra)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"pidfile", required_argument, NULL, 'p'},
+		{"user", required_argument, NULL, 'u'},
+		{"chroot", required_argument, NULL, 't'},
+		{"check", no_argument, NULL, 'n'},
+		{"debug", no_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	memset(cli, 0, sizeof(*cli));
+	cli->prog = argv[0] != NULL && strrchr(argv[0], '/') != NULL
+			    ? strrchr(argv[0], '/') + 1
+			    : argv[0];
+	cli->conf_path = default_conf;
+	cli->ready_fd = cli->pidfile_fd = -1;
+	while ((ch = getopt_long(argc, argv, "c:fp:u:t:ndhV", longopts,
+				 NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cli->conf_path = optarg;
+			break;
+		case 'f':
+			cli->foreground = true;
+			break;
+		case 'p':
+			cli->pidfile = optarg;
+			break;
+		case 'u':
+			cli->user = optarg;
+			break;
+		case 't':
+			cli->chroot_dir = optarg;
+			break;
+		case 'n':
+			cli->check = true;
+			break;
+		case 'd':
+			cli->debug = true;
+			break;
+		case 'V':
+			printf("%s (Shipworm) 0.1.0\n", cli->prog);
+			return 0;
+		case 'h':
+			printf("Usage: %s [-f] [-c FILE] [-p PIDFILE] [-u "
+			       "USER] "
+			       "[-t CHROOT] [-n] [-d]\n"
+			       "  -c, --config FILE   configuration (default "
+			       "%s)\n"
+			       "  -f, --foreground    do not detach; log to "
+			       "stderr\n"
+			       "  -p, --pidfile FILE  write the pid there "
+			       "(absolute path)\n"
+			       "  -u, --user USER     run as USER once set up\n"
+			       "  -t, --chroot DIR    confine to DIR once set "
+			       "up\n"
+			       "  -n, --check         check the configuration, "
+			       "print it canonically, exit\n"
+			       "  -d, --debug         verbose logging\n%s",
+			       cli->prog, default_conf, usage_extra);
+			return 0;
+		default:
+			fprintf(stderr, "Try '%s --help'.\n", cli->prog);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "%s: unexpected argument \"%s\"\n", cli->prog,
+			argv[optind]);
+		return 2;
+	}
+	if (cli->pidfile != NULL && cli->pidfile[0] != '/') {
+		fprintf(stderr, "%s: the pidfile must be an absolute path\n",
+			cli->prog);
+		return 2;
+	}
+	return -1;
+}
+
+int
+daemon_read_file(const char *path, char *buf, size_t cap, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	size_t n = 0;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t r = read(fd, buf + n, cap - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == cap) {
+			rc = -EFBIG;
+			break;
+		}
+	}
+	close(fd);
+	*len = n;
+	return rc;
+}
+
+int
+daemon_start(struct daemon_cli *cli)
+{
+	log_init(cli->prog);
+	log_set_debug(cli->debug);
+	if (!cli->foreground)
+		return daemonize(cli->pidfile, &cli->ready_fd,
+				 &cli->pidfile_fd);
+	if (cli->pidfile != NULL)
+		return pidfile_open(cli->pidfile, &cli->pidfile_fd);
+	return 0;
+}
+
+int
+daemon_ready(struct daemon_cli *cli, bool keep_net_admin)
+{
+	int rc;
+
+	if (!cli->foreground)
+		log_use_syslog();
+	/* Fail closed: a daemon that cannot drop what it was asked to drop
+	 * does not run. */
+	if ((cli->user != NULL || cli->chroot_dir != NULL) &&
+	    (rc = privdrop(cli->user, cli->chroot_dir, keep_net_admin)) < 0) {
+		log_err(rc, "cannot drop privileges");
+		return rc;
+	}
+	if (!cli->foreground && (rc = daemonize_ready(cli->ready_fd)) < 0)
+		return rc;
+	return 0;
+}
+
+void
+daemon_exit(struct daemon_cli *cli)
+{
+	if (cli->pidfile != NULL)
+		pidfile_close(cli->pidfile_fd, cli->pidfile);
+}

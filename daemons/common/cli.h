@@ -1,0 +1,49 @@
+/*
+ * What teredod and teredo-serverd share: Miredo's command line
+ * (-c FILE, -f, -p PIDFILE, -u USER, -t CHROOT) plus -n to check the
+ * configuration and print it back canonically, reading the configuration
+ * file, and the start-up sequence (detach, pidfile, privilege drop).
+ */
+#ifndef SHIPWORM_DAEMONS_CLI_H
+#define SHIPWORM_DAEMONS_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+
+#define CONF_FILE_MAX 65536
+
+struct daemon_cli {
+	const char *prog;
+	const char *conf_path;
+	const char *pidfile;
+	const char *user;
+	const char *chroot_dir;
+	bool foreground;
+	bool check; /* -n: parse, print canonically, exit */
+	bool debug;
+	/* Filled by daemon_start(). */
+	int ready_fd, pidfile_fd;
+};
+
+/*
+ * Parses argv.  Returns -1 to go on, or an exit status (0 after --help or
+ * --version, 2 after a usage error, which it has printed).
+ */
+int daemon_cli_parse(struct daemon_cli *cli, int argc, char **argv,
+		     const char *default_conf, const char *usage_extra);
+
+/* Reads the whole file into buf (at most cap bytes).  -EFBIG if larger. */
+MUST_CHECK int daemon_read_file(const char *path, char *buf, size_t cap,
+				size_t *len);
+
+/* Detaches unless -f, and opens the pidfile (-p).  -errno. */
+MUST_CHECK int daemon_start(struct daemon_cli *cli);
+
+/* Drops privileges (-u, -t) and reports readiness to the shell. */
+MUST_CHECK int daemon_ready(struct daemon_cli *cli, bool keep_net_admin);
+
+void daemon_exit(struct daemon_cli *cli);
+
+#endif

@@ -1,0 +1,223 @@
+/*
+ * teredo-serverd: a Teredo server (RFC 4380 §5.3, RFC 5991 §3.2), drop-in
+ * for miredo-server: same configuration file, same command line.
+ *
+ * It binds UDP 3544 on its two consecutive addresses, plus 3543 on each
+ * for the diagnostic port probe (lib/teredo/addr.h), and feeds every
+ * datagram to lib/teredo/server, which says what, if anything, to send.
+ * Stateless: no timers, no per-client memory.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/cli.h"
+#include "conf/conf.h"
+#include "sys/ctl.h"
+#include "sys/ev.h"
+#include "sys/log.h"
+#include "sys/udp.h"
+#include "teredo/addr.h"
+#include "teredo/report.h"
+#include "teredo/server.h"
+
+#define DEFAULT_CONF "/etc/miredo/miredo-server.conf"
+#define RX_BUF 2048
+
+/* Sockets: [address index * 2 + (port is the probe port)]. */
+enum { SOCK_COUNT = 4 };
+
+struct serverd {
+	struct teredo_server server;
+	struct teredo_server_conf conf;
+	struct ev_loop *loop;
+	int fd[SOCK_COUNT];
+	uint64_t send_errors;
+	uint8_t rx[UDP_BATCH_MAX][RX_BUF];
+	uint8_t tx[RX_BUF + 64];
+};
+
+struct sock_ref {
+	struct serverd *d;
+	unsigned index;
+};
+
+static struct sock_ref refs[SOCK_COUNT];
+
+static void
+on_readable(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct sock_ref *ref = arg;
+	struct serverd *d = ref->d;
+	struct udp_dgram v[UDP_BATCH_MAX];
+	size_t got = 0;
+	int rc;
+
+	(void)loop;
+	(void)events;
+	for (size_t i = 0; i < UDP_BATCH_MAX; i++) {
+		v[i].buf = d->rx[i];
+		v[i].cap = RX_BUF;
+	}
+	if ((rc = udp_recv_batch(fd, v, UDP_BATCH_MAX, &got)) < 0) {
+		log_warn(rc, "receive");
+		return;
+	}
+	for (size_t i = 0; i < got; i++) {
+		struct teredo_server_out out;
+		unsigned local = ref->index / 2;
+
+		/* The probe ports only send; whatever reaches them is dropped. */
+		if (ref->index % 2 == 1 || v[i].is_truncated)
+			continue;
+		if (teredo_server_input(&d->server, local, v[i].buf, v[i].len,
+					v[i].peer_ipv4, v[i].peer_port, d->tx,
+					sizeof(d->tx), &out) < 0 ||
+		    out.action != TEREDO_SERVER_UDP)
+			continue;
+		rc = udp_send(d->fd[out.from * 2 +
+				    (out.from_port == TEREDO_PROBE_PORT)],
+			      d->tx, out.len, out.dst_ipv4, out.dst_port);
+		if (rc < 0)
+			d->send_errors++;
+	}
+}
+
+static size_t
+on_control(const char *request, char *out, size_t cap, void *arg)
+{
+	struct serverd *d = arg;
+	bool json = strstr(request, "--json") != NULL;
+	int rc;
+
+	if (strncmp(request, "show state", 10) == 0)
+		rc = teredo_report_server_state(&d->server, json, out, cap);
+	else if (strncmp(request, "stats", 5) == 0)
+		rc = teredo_report_server_stats(&d->server, json, out, cap);
+	else
+		return (size_t)snprintf(out, cap,
+					"error: unknown request \"%s\" (try: "
+					"show state, stats)\n",
+					request);
+	if (rc < 0)
+		return (size_t)snprintf(out, cap, "error: %s\n", strerror(-rc));
+	return strlen(out);
+}
+
+static void
+on_signal(struct ev_loop *loop, int signo, void *arg)
+{
+	(void)arg;
+	log_info("signal %d: exiting", signo);
+	ev_stop(loop);
+}
+
+static int
+load_conf(const struct daemon_cli *cli, struct teredo_server_conf *conf)
+{
+	static char text[CONF_FILE_MAX];
+	char err[CONF_ERR_LEN];
+	size_t len;
+	int rc;
+
+	if ((rc = daemon_read_file(cli->conf_path, text, sizeof(text), &len)) <
+	    0) {
+		fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->conf_path,
+			strerror(-rc));
+		return rc;
+	}
+	if ((rc = conf_server_parse(text, len, cli->conf_path, conf, err,
+				    sizeof(err))) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return rc;
+	}
+	return 0;
+}
+
+static int
+run(struct serverd *d, struct daemon_cli *cli)
+{
+	struct ctl_server *ctl = NULL;
+	int rc;
+
+	if ((rc = teredo_server_init(&d->server, d->conf.server_ipv4,
+				     d->conf.server2_ipv4)) < 0) {
+		log_err(rc, "the server addresses must be two distinct global "
+			    "unicast IPv4 addresses");
+		return rc;
+	}
+	if ((rc = ev_open(&d->loop)) < 0) {
+		log_err(rc, "event loop");
+		return rc;
+	}
+	for (unsigned i = 0; i < SOCK_COUNT; i++) {
+		uint32_t addr = d->server.ipv4[i / 2];
+		uint16_t port = i % 2 ? TEREDO_PROBE_PORT : TEREDO_PORT;
+
+		refs[i] = (struct sock_ref){d, i};
+		if ((rc = udp_open(addr, port, &d->fd[i])) < 0) {
+			log_err(rc, "cannot bind %u.%u.%u.%u:%u", addr >> 24,
+				addr >> 16 & 255, addr >> 8 & 255, addr & 255,
+				port);
+			return rc;
+		}
+		if ((rc = ev_fd_add(d->loop, d->fd[i], EV_READ, on_readable,
+				    &refs[i])) < 0)
+			return rc;
+	}
+	if ((rc = ctl_server_open(d->loop, d->conf.control_socket, 0660,
+				  on_control, d, &ctl)) < 0) {
+		log_err(rc, "control socket %s", d->conf.control_socket);
+		return rc;
+	}
+	if ((rc = ev_signal(d->loop, SIGTERM, on_signal, d)) < 0 ||
+	    (rc = ev_signal(d->loop, SIGINT, on_signal, d)) < 0)
+		goto out;
+	if ((rc = daemon_ready(cli, false)) < 0)
+		goto out;
+	log_info("serving on %u.%u.%u.%u and %u.%u.%u.%u, port %u",
+		 d->server.ipv4[0] >> 24, d->server.ipv4[0] >> 16 & 255,
+		 d->server.ipv4[0] >> 8 & 255, d->server.ipv4[0] & 255,
+		 d->server.ipv4[1] >> 24, d->server.ipv4[1] >> 16 & 255,
+		 d->server.ipv4[1] >> 8 & 255, d->server.ipv4[1] & 255,
+		 TEREDO_PORT);
+	rc = ev_run(d->loop);
+out:
+	ctl_server_close(ctl);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct serverd d;
+	struct daemon_cli cli;
+	int rc;
+
+	if ((rc = daemon_cli_parse(&cli, argc, argv, DEFAULT_CONF, "")) >= 0)
+		return rc;
+	if (load_conf(&cli, &d.conf) < 0)
+		return 1;
+	if (cli.check) {
+		static char text[CONF_FILE_MAX];
+
+		if (conf_server_format(&d.conf, text, sizeof(text)) < 0)
+			return 1;
+		fputs(text, stdout);
+		return 0;
+	}
+	for (unsigned i = 0; i < SOCK_COUNT; i++)
+		d.fd[i] = -1;
+	if ((rc = daemon_start(&cli)) < 0) {
+		fprintf(stderr, "%s: cannot start: %s\n", cli.prog,
+			strerror(-rc));
+		return 1;
+	}
+	rc = run(&d, &cli);
+	for (unsigned i = 0; i < SOCK_COUNT; i++)
+		udp_close(d.fd[i]);
+	ev_close(d.loop);
+	daemon_exit(&cli);
+	return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,382 @@
+/*
+ * teredod: a Teredo client (RFC 4380 §5.2, RFC 5991, RFC 6081 Symmetric
+ * NAT Support), drop-in for miredo: same configuration file, same command
+ * line.
+ *
+ * Composition: lib/teredo/client decides; this file moves bytes between
+ * it and the kernel (a UDP socket, a TUN device, rtnetlink for the address)
+ * and answers teredoctl on the control socket.
+ *
+ *   UDP socket ──datagrams──> teredo_client_on_udp ──deliver──> TUN
+ *   TUN ──IPv6 packets──────> teredo_client_on_tun ──send_udp─> UDP socket
+ *   timer (teredo_client_deadline) ──> teredo_client_on_timer
+ */
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "../common/cli.h"
+#include "conf/conf.h"
+#include "sys/ctl.h"
+#include "sys/ev.h"
+#include "sys/log.h"
+#include "sys/rand.h"
+#include "sys/rtnl.h"
+#include "sys/tun.h"
+#include "sys/udp.h"
+#include "teredo/addr.h"
+#include "teredo/client.h"
+#include "teredo/report.h"
+
+#define DEFAULT_CONF "/etc/miredo/miredo.conf"
+#define RX_BUF 2048
+#define TUN_BUF 65536
+#define TUN_BURST 64 /* packets read from the TUN per loop turn */
+
+struct teredod {
+	struct teredo_client_conf conf;
+	struct teredo_client client;
+	struct teredo_peer *peers;
+	struct ev_loop *loop;
+	struct ev_timer timer;
+	int udp_fd, tun_fd;
+	char ifname[TUN_NAME_MAX];
+	bool have_addr;
+	struct ip6_addr addr;
+	uint64_t send_errors, tun_errors;
+	uint8_t rx[UDP_BATCH_MAX][RX_BUF];
+	uint8_t tun_buf[TUN_BUF];
+};
+
+static void
+io_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf,
+	    size_t len)
+{
+	struct teredod *d = ctx;
+
+	if (udp_send(d->udp_fd, buf, len, dst_ipv4, dst_port) < 0)
+		d->send_errors++;
+}
+
+static void
+io_deliver(void *ctx, const uint8_t *ip6, size_t len)
+{
+	struct teredod *d = ctx;
+
+	if (tun_write(d->tun_fd, ip6, len) < 0)
+		d->tun_errors++;
+}
+
+/* The address lives on the TUN device as /32, as Miredo does: the kernel
+ * then routes 2001::/32 through the tunnel. */
+static void
+io_address(void *ctx, const struct ip6_addr *addr)
+{
+	struct teredod *d = ctx;
+	char text[IP6_ADDR_TEXT_LEN];
+	int rc;
+
+	if (d->have_addr &&
+	    (rc = rtnl_addr6_del(d->ifname, d->addr.bytes, 32)) < 0)
+		log_warn(rc, "cannot remove the old address");
+	d->have_addr = false;
+	if (addr == NULL) {
+		log_info("no Teredo address");
+		return;
+	}
+	ip6_addr_format(addr, text);
+	if ((rc = rtnl_addr6_add(d->ifname, addr->bytes, 32)) < 0) {
+		log_err(rc, "cannot add %s to %s", text, d->ifname);
+		return;
+	}
+	d->have_addr = true;
+	d->addr = *addr;
+	log_info("address %s on %s", text, d->ifname);
+}
+
+static void
+io_log(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_info("%s", msg);
+}
+
+static void
+io_random(void *ctx, void *buf, size_t n)
+{
+	int rc;
+
+	(void)ctx;
+	/* Without a CSPRNG there is no safe nonce: stop (RFC 5991 §4). */
+	if ((rc = rand_bytes(buf, n)) < 0) {
+		log_err(rc, "getrandom");
+		abort();
+	}
+}
+
+static void
+on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct teredod *d = arg;
+	struct udp_dgram v[UDP_BATCH_MAX];
+	size_t got = 0;
+	int rc;
+
+	(void)events;
+	for (size_t i = 0; i < UDP_BATCH_MAX; i++) {
+		v[i].buf = d->rx[i];
+		v[i].cap = RX_BUF;
+	}
+	if ((rc = udp_recv_batch(fd, v, UDP_BATCH_MAX, &got)) < 0) {
+		log_warn(rc, "receive");
+		return;
+	}
+	for (size_t i = 0; i < got; i++)
+		if (!v[i].is_truncated)
+			teredo_client_on_udp(&d->client, ev_now_ms(loop),
+					     v[i].buf, v[i].len, v[i].peer_ipv4,
+					     v[i].peer_port, v[i].local_ipv4);
+}
+
+static void
+on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct teredod *d = arg;
+
+	(void)events;
+	for (int i = 0; i < TUN_BURST; i++) {
+		size_t len;
+		int rc = tun_read(fd, d->tun_buf, sizeof(d->tun_buf), &len);
+
+		if (rc == -EAGAIN)
+			return;
+		if (rc < 0) {
+			d->tun_errors++;
+			continue;
+		}
+		teredo_client_on_tun(&d->client, ev_now_ms(loop), d->tun_buf,
+				     len);
+	}
+}
+
+static void
+on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct teredod *d = arg;
+
+	(void)t;
+	teredo_client_on_timer(&d->client, ev_now_ms(loop));
+}
+
+/* After every turn, the state machine's next deadline becomes the timer. */
+static void
+before_sleep(struct ev_loop *loop, void *arg)
+{
+	struct teredod *d = arg;
+	uint64_t when = teredo_client_deadline(&d->client);
+
+	if (when == UINT64_MAX)
+		ev_timer_cancel(loop, &d->timer);
+	else if (ev_timer_arm(loop, &d->timer, when) < 0)
+		log_warn(-ENOMEM, "timer");
+}
+
+static size_t
+on_control(const char *request, char *out, size_t cap, void *arg)
+{
+	struct teredod *d = arg;
+	bool json = strstr(request, "--json") != NULL;
+	struct teredo_report_info info = {
+		.type = conf_relay_type_name(d->conf.relay_type),
+		.server_name = d->conf.server_address,
+		.configured_port = d->conf.bind_port,
+		.now_ms = ev_now_ms(d->loop),
+	};
+	int rc;
+
+	if (strncmp(request, "show state", 10) == 0)
+		rc = teredo_report_state(&d->client, &info, json, out, cap);
+	else if (strncmp(request, "show peers", 10) == 0)
+		rc = teredo_report_peers(&d->client, &info, json, out, cap);
+	else if (strncmp(request, "stats", 5) == 0)
+		rc = teredo_report_client_stats(&d->client, json, out, cap);
+	else
+		return (size_t)snprintf(out, cap,
+					"error: unknown request \"%s\" (try: "
+					"show state, show peers, stats)\n",
+					request);
+	if (rc < 0)
+		return (size_t)snprintf(out, cap, "error: %s\n", strerror(-rc));
+	return strlen(out);
+}
+
+static void
+on_signal(struct ev_loop *loop, int signo, void *arg)
+{
+	(void)arg;
+	log_info("signal %d: exiting", signo);
+	ev_stop(loop);
+}
+
+/* ServerAddress may be a name: resolved once at start (IPv4 only). */
+static int
+resolve(const char *name, uint32_t *ipv4)
+{
+	struct addrinfo hints = {.ai_family = AF_INET,
+				 .ai_socktype = SOCK_DGRAM};
+	struct addrinfo *res;
+	int rc = getaddrinfo(name, NULL, &hints, &res);
+
+	if (rc != 0) {
+		log_err(0, "cannot resolve %s: %s", name, gai_strerror(rc));
+		return -EHOSTUNREACH;
+	}
+	*ipv4 = ntohl(
+		((struct sockaddr_in *)(void *)res->ai_addr)->sin_addr.s_addr);
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int
+load_conf(const struct daemon_cli *cli, struct teredo_client_conf *conf)
+{
+	static char text[CONF_FILE_MAX];
+	char err[CONF_ERR_LEN];
+	size_t len;
+	int rc;
+
+	if ((rc = daemon_read_file(cli->conf_path, text, sizeof(text), &len)) <
+	    0) {
+		fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->conf_path,
+			strerror(-rc));
+		return rc;
+	}
+	if ((rc = conf_client_parse(text, len, cli->conf_path, conf, err,
+				    sizeof(err))) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return rc;
+	}
+	return 0;
+}
+
+static int
+setup(struct teredod *d)
+{
+	struct teredo_client_io io = {
+		.send_udp = io_send_udp,
+		.deliver = io_deliver,
+		.address = io_address,
+		.log = io_log,
+		.random = io_random,
+		.ctx = d,
+	};
+	struct teredo_client_config cfg = {
+		.refresh_ms = d->conf.refresh_interval_s * 1000,
+		.symmetric_nat_support = d->conf.symmetric_nat_support,
+		.nat_probes = true,
+	};
+	uint32_t local_ipv4;
+	int rc;
+
+	if ((rc = resolve(d->conf.server_address, &cfg.server_ipv4)) < 0)
+		return rc;
+	if (d->conf.server_address2[0] != '\0' &&
+	    (rc = resolve(d->conf.server_address2, &cfg.server2_ipv4)) < 0)
+		return rc;
+	if ((rc = udp_open(d->conf.bind_ipv4, d->conf.bind_port, &d->udp_fd)) <
+	    0) {
+		log_err(rc, "cannot bind the service port");
+		return rc;
+	}
+	if ((rc = udp_local(d->udp_fd, &local_ipv4, &cfg.local_port)) < 0)
+		return rc;
+	if ((rc = tun_open(d->conf.interface_name, d->ifname, &d->tun_fd)) <
+	    0) {
+		log_err(rc, "failed to open the tunnel adapter %s",
+			d->conf.interface_name);
+		return rc;
+	}
+	/* No SLAAC or link-local on the tunnel: its one address is ours. */
+	if ((rc = rtnl_link_addrgen_none(d->ifname)) < 0 ||
+	    (rc = rtnl_ipv6_no_autoconf(d->ifname)) < 0 ||
+	    (rc = rtnl_link_up(d->ifname, IP6_MIN_MTU)) < 0) {
+		log_err(rc, "cannot configure %s", d->ifname);
+		return rc;
+	}
+	if ((d->peers = calloc(d->conf.max_peers, sizeof(*d->peers))) == NULL)
+		return -ENOMEM;
+	if ((rc = teredo_client_init(&d->client, &cfg, &io, d->peers,
+				     d->conf.max_peers)) < 0) {
+		log_err(rc, "the Teredo server addresses must be global "
+			    "unicast");
+		return rc;
+	}
+	ev_timer_init(&d->timer, on_timer, d);
+	ev_set_before_sleep(d->loop, before_sleep, d);
+	if ((rc = ev_fd_add(d->loop, d->udp_fd, EV_READ, on_udp, d)) < 0 ||
+	    (rc = ev_fd_add(d->loop, d->tun_fd, EV_READ, on_tun, d)) < 0 ||
+	    (rc = ev_signal(d->loop, SIGTERM, on_signal, d)) < 0 ||
+	    (rc = ev_signal(d->loop, SIGINT, on_signal, d)) < 0)
+		return rc;
+	log_info("client of %s on %s, service port %u", d->conf.server_address,
+		 d->ifname, cfg.local_port);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct teredod d = {.udp_fd = -1, .tun_fd = -1};
+	struct ctl_server *ctl = NULL;
+	struct daemon_cli cli;
+	int rc;
+
+	if ((rc = daemon_cli_parse(&cli, argc, argv, DEFAULT_CONF, "")) >= 0)
+		return rc;
+	if (load_conf(&cli, &d.conf) < 0)
+		return 1;
+	if (cli.check) {
+		static char text[CONF_FILE_MAX];
+
+		if (conf_client_format(&d.conf, text, sizeof(text)) < 0)
+			return 1;
+		fputs(text, stdout);
+		return 0;
+	}
+	if (conf_client_is_relay(&d.conf)) {
+		fprintf(stderr,
+			"%s: %s: RelayType %s: relay mode is not available "
+			"yet\n",
+			cli.prog, cli.conf_path,
+			conf_relay_type_name(d.conf.relay_type));
+		return 1;
+	}
+	if ((rc = daemon_start(&cli)) < 0) {
+		fprintf(stderr, "%s: cannot start: %s\n", cli.prog,
+			strerror(-rc));
+		return 1;
+	}
+	if ((rc = ev_open(&d.loop)) < 0 || (rc = setup(&d)) < 0)
+		goto out;
+	if ((rc = ctl_server_open(d.loop, d.conf.control_socket, 0660,
+				  on_control, &d, &ctl)) < 0) {
+		log_err(rc, "control socket %s", d.conf.control_socket);
+		goto out;
+	}
+	if ((rc = daemon_ready(&cli, true)) < 0)
+		goto out;
+	teredo_client_start(&d.client, ev_now_update(d.loop));
+	rc = ev_run(d.loop);
+out:
+	ctl_server_close(ctl);
+	tun_close(d.tun_fd);
+	udp_close(d.udp_fd);
+	ev_close(d.loop);
+	free(d.peers);
+	daemon_exit(&cli);
+	return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,32 @@
+/*
+ * Privilege drop, as Miredo's -u USER and -t CHROOT: once the daemon has
+ * opened everything it needs (TUN, sockets, control socket, pidfile, the
+ * syslog connection), it gives up root for good.
+ *
+ * Order: look up USER (needs /etc/passwd, so before the chroot), chroot
+ * and chdir("/"), clear every capability and the bounding set except
+ * CAP_NET_ADMIN when asked (the client re-addresses its interface at each
+ * qualification), switch to USER's uid and primary gid with no
+ * supplementary groups, set no_new_privs, then verify all of it.
+ *
+ * Fail closed: any failure is returned and the daemon must exit; the
+ * process may then be half-dropped and must not go on.
+ */
+#ifndef SHIPWORM_SYS_PRIVDROP_H
+#define SHIPWORM_SYS_PRIVDROP_H
+
+#include <stdbool.h>
+
+#include "base/err.h"
+
+/*
+ * user: account to become (NULL: keep the uid, still drop capabilities);
+ * chroot_dir: directory to confine the process to (NULL: none).
+ * -ENOENT for an unknown user, -EINVAL for a user with uid or gid 0,
+ * -EPERM when a step is refused or the verification finds privileges
+ * left, or -errno from chroot()/chdir()/prctl().
+ */
+MUST_CHECK int privdrop(const char *user, const char *chroot_dir,
+			bool keep_net_admin);
+
+#endif
