@@ -1,0 +1,408 @@
+# shellcheck shell=bash disable=SC2034 # LAB_KIND/ADDR/PUB are for the tests
+# Teredo NAT lab: a sourced bash library that builds a small "Internet" out of
+# network namespaces, with NAT routers of the kinds RFC 4380 §3.1 and RFC 6081
+# §2 talk about (see docs: teredo-spec.md §5.0 and tests/lab/README.md).
+#
+#   . tests/lab/lab.sh
+#   lab_require_packages
+#   lab_init                       # per-run prefix, temp dir, cleanup trap
+#   lab_core                       # the "Internet" router
+#   lab_server srv 192.0.2.10      # 192.0.2.10 and 192.0.2.11
+#   lab_public_host pub 198.51.100.20
+#   lab_site fc fullcone 203.0.113.1   # fc-gw (NAT) + fc (10.1.0.2)
+#   lab_exec fc ping -c 1 192.0.2.10
+#   lab_daemon srv "$LAB_DIR/x.log" some-daemon -f   # PID in $LAB_LAST_PID
+#   lab_down                       # also run by the trap
+#
+# Hermetic by construction: every namespace carries the per-run prefix, the
+# only links are veth pairs between lab namespaces (none to the root
+# namespace), sysctls are set only inside lab namespaces, daemons run only
+# inside them (setsid, stdin </dev/null, output to a file) and are stopped by
+# recorded PID.  Every wait is bounded in count and in time.
+
+LAB_PREFIX=${LAB_PREFIX:-}
+LAB_DIR=${LAB_DIR:-}
+LAB_CORE=core
+LAB_GW4=169.254.0.1     # the core's address on every link (link-scope only)
+LAB_NAT_TIMEOUT=${LAB_NAT_TIMEOUT:-120s}
+declare -gA LAB_NS=()    # lab name -> real namespace name
+declare -gA LAB_KIND=()  # lab name -> none|server|fullcone|...|router
+declare -gA LAB_ADDR=()  # lab name -> host's own IPv4 address
+declare -gA LAB_PUB=()   # lab name -> public IPv4 address seen from the core
+declare -ga LAB_ORDER=() # lab names, creation order
+declare -ga LAB_PIDS=()  # daemons to stop, by PID
+LAB_LINKS=0
+LAB_SITES=0
+LAB_LAST_PID=
+LAB_UP=0
+
+lab_log() { printf '# lab: %s\n' "$*" >&2; }
+lab_die() {
+	printf '# lab: FATAL: %s\n' "$*" >&2
+	exit 1
+}
+
+# Installs what the lab needs (Debian package names), only when missing.
+lab_require_packages() {
+	local want=(nftables iproute2 python3 iputils-ping procps util-linux)
+	local missing=() p
+	for p in "${want[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || lab_die "missing packages: ${missing[*]}"
+	lab_log "installing ${missing[*]}"
+	lab_apt_install "${missing[@]}"
+}
+
+# apt-get install with every service kept from starting: a policy-rc.d that
+# exits 101.  An existing /usr/sbin/policy-rc.d is kept as it is; one this
+# function creates is removed again.
+lab_apt_install() {
+	local rc=0 made=0 prc=/usr/sbin/policy-rc.d
+	if [ ! -e "$prc" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$prc" && chmod 755 "$prc" && made=1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	if ! apt-get install -y -qq --no-install-recommends "$@" \
+		</dev/null >/dev/null 2>&1; then
+		apt-get update -qq </dev/null >/dev/null 2>&1
+		apt-get install -y -qq --no-install-recommends "$@" \
+			</dev/null >/dev/null 2>&1 || rc=$?
+	fi
+	[ "$made" -eq 1 ] && rm -f "$prc"
+	return "$rc"
+}
+
+# Miredo client and server, installed without letting them start.
+lab_require_miredo() {
+	local missing=() p
+	for p in miredo miredo-server; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || lab_die "missing packages: ${missing[*]}"
+	lab_log "installing ${missing[*]} (services kept from starting)"
+	lab_apt_install "${missing[@]}"
+}
+
+lab_init() {
+	[ "$(id -u)" -eq 0 ] || lab_die "the lab needs root"
+	local c
+	for c in ip nft python3 setsid timeout; do
+		command -v "$c" >/dev/null || lab_die "$c not found (lab_require_packages)"
+	done
+	LAB_PREFIX="sw$$x${RANDOM}-"
+	LAB_DIR=$(mktemp -d "/tmp/${LAB_PREFIX}XXXXXX") || lab_die "mktemp"
+	LAB_UP=1
+	trap 'lab_down' EXIT
+	trap 'lab_down; trap - EXIT; exit 130' INT
+	trap 'lab_down; trap - EXIT; exit 143' TERM
+	lab_log "prefix $LAB_PREFIX, files in $LAB_DIR"
+}
+
+# Prints the real namespace name of a lab name.
+lab_ns() {
+	local ns=${LAB_NS[$1]:-}
+	[ -n "$ns" ] || lab_die "no lab host '$1'"
+	printf '%s\n' "$ns"
+}
+
+lab_exec() {
+	local ns
+	ns=$(lab_ns "$1") || return 1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# Adds one IPv4 address to a dotted quad: "192.0.2.10" 1 -> 192.0.2.11.
+lab_ip_add() {
+	local a b c d
+	IFS=. read -r a b c d <<<"$1"
+	d=$((d + $2))
+	if [ "$d" -lt 1 ] || [ "$d" -gt 254 ]; then
+		lab_die "address $1 + $2 leaves the /24"
+	fi
+	printf '%s.%s.%s.%s\n' "$a" "$b" "$c" "$d"
+}
+
+# Public addresses come from the documentation ranges only (RFC 5737):
+# nothing the lab uses could ever be routed outside it.
+_lab_check_public() {
+	case $1 in
+	192.0.2.* | 198.51.100.* | 203.0.113.*) ;;
+	*) lab_die "public address $1 is not in 192.0.2/24, 198.51.100/24, 203.0.113/24" ;;
+	esac
+}
+
+_lab_new_ns() {
+	local name=$1 kind=$2 ns="${LAB_PREFIX}$1"
+	[ "$LAB_UP" -eq 1 ] || lab_die "lab_init first"
+	[ -z "${LAB_NS[$name]:-}" ] || lab_die "lab host '$name' exists"
+	[[ $name =~ ^[a-z][a-z0-9-]{0,15}$ ]] || lab_die "bad lab name '$name'"
+	ip netns add "$ns" || lab_die "ip netns add $ns"
+	LAB_NS[$name]=$ns
+	LAB_KIND[$name]=$kind
+	LAB_ORDER+=("$name")
+	ip -n "$ns" link set lo up
+	# The kernel defaults of a fresh namespace, made explicit: no reverse
+	# path filter (asymmetric lab routes), no IPv6 autoconfiguration noise.
+	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0 \
+		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
+		>/dev/null
+}
+
+lab_core() {
+	_lab_new_ns "$LAB_CORE" router
+	lab_exec "$LAB_CORE" sysctl -qw net.ipv4.ip_forward=1 >/dev/null
+}
+
+# Links lab host NAME to the core with a veth pair created directly inside
+# the two namespaces (it never exists in the root namespace).  The host's
+# side is "wan" and carries the given /32 addresses; its default route goes
+# to the core's link-scope address.
+_lab_attach() {
+	local name=$1 core host a
+	shift
+	core=$(lab_ns "$LAB_CORE") host=$(lab_ns "$name")
+	LAB_LINKS=$((LAB_LINKS + 1))
+	local cif="c$LAB_LINKS"
+	ip -n "$core" link add "$cif" type veth peer name wan netns "$host" ||
+		lab_die "veth $cif"
+	ip -n "$core" addr add "$LAB_GW4/32" dev "$cif"
+	ip -n "$core" link set "$cif" up
+	for a in "$@"; do
+		_lab_check_public "$a"
+		ip -n "$core" route add "$a/32" dev "$cif"
+		ip -n "$host" addr add "$a/32" dev wan
+	done
+	ip -n "$host" link set wan up
+	ip -n "$host" route add default via "$LAB_GW4" dev wan onlink
+}
+
+# A server host with two consecutive public addresses (Teredo servers need
+# a primary and a secondary, RFC 4380 §5.2.1).
+lab_server() {
+	local name=$1 ip1=$2 ip2
+	ip2=$(lab_ip_add "$ip1" 1)
+	_lab_new_ns "$name" server
+	_lab_attach "$name" "$ip1" "$ip2"
+	LAB_ADDR[$name]=$ip1
+	LAB_PUB[$name]=$ip1
+}
+
+# A host with a global address and no NAT or firewall ("open Internet").
+lab_public_host() {
+	local name=$1 ip=$2
+	_lab_new_ns "$name" none
+	_lab_attach "$name" "$ip"
+	LAB_ADDR[$name]=$ip
+	LAB_PUB[$name]=$ip
+}
+
+# A NAT router NAME-gw (WAN PUBLIC_IPV4 toward the core, LAN 10.<n>.0.1/24)
+# and a client host NAME (10.<n>.0.2) behind it.
+lab_site() {
+	local name=$1 kind=$2 pub=$3 gw client n
+	case $kind in
+	fullcone | restricted | portrestricted | symmetric | blocked) ;;
+	none)
+		lab_public_host "$name" "$pub"
+		return
+		;;
+	*) lab_die "unknown NAT kind '$kind'" ;;
+	esac
+	LAB_SITES=$((LAB_SITES + 1))
+	n=$LAB_SITES
+	[ "$n" -le 250 ] || lab_die "too many sites"
+	_lab_new_ns "$name-gw" router
+	_lab_new_ns "$name" "$kind"
+	gw=$(lab_ns "$name-gw") client=$(lab_ns "$name")
+	_lab_attach "$name-gw" "$pub"
+	LAB_PUB[$name-gw]=$pub
+	LAB_ADDR[$name-gw]=$pub
+	ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1 >/dev/null
+	ip -n "$gw" link add lan type veth peer name eth0 netns "$client" ||
+		lab_die "veth lan"
+	ip -n "$gw" addr add "10.$n.0.1/24" dev lan
+	ip -n "$gw" link set lan up
+	ip -n "$client" addr add "10.$n.0.2/24" dev eth0
+	ip -n "$client" link set eth0 up
+	ip -n "$client" route add default via "10.$n.0.1"
+	LAB_ADDR[$name]=10.$n.0.2
+	LAB_PUB[$name]=$pub
+	_lab_nat_ruleset "$kind" "$pub" >"$LAB_DIR/$name-gw.nft"
+	ip netns exec "$gw" nft -f "$LAB_DIR/$name-gw.nft" ||
+		lab_die "nft ruleset for $name ($kind)"
+}
+
+# The NAT router's ruleset.  Mapping: Linux source NAT keeps the source port
+# when it is free, which makes "snat to WAN" endpoint-independent (EIM,
+# RFC 4787 §4.1) with port preservation; "fully-random" picks a fresh random
+# port for every new conntrack, i.e. every remote address and port (APDM: a
+# symmetric NAT).  Filtering: conntrack alone lets in only replies from the
+# exact remote address and port (APDF, port-restricted cone).  Full cone (EIF)
+# and address-restricted (ADF) filtering need state conntrack does not keep:
+#   @fc  mapped port -> internal address . port, learnt from every packet
+#        leaving through the WAN (after source NAT, so "udp sport" is the
+#        mapped port); inbound UDP to a mapped port from a new remote endpoint
+#        is DNATed through it;
+#   @ra  remote address . mapped port, for every remote the mapping sent to;
+#        restricted only DNATs through @fc when the pair is in @ra.
+# Entries expire after LAB_NAT_TIMEOUT (RFC 4787 REQ-5: >= 2 min) unless
+# traffic refreshes them.  Everything unsolicited on the WAN is dropped, in
+# input and in forward, as home routers do.
+_lab_nat_ruleset() {
+	local kind=$1 pub=$2 t=$LAB_NAT_TIMEOUT
+	cat <<EOF
+flush ruleset
+table ip lab {
+	map fc {
+		type inet_service : ipv4_addr . inet_service
+		flags dynamic, timeout
+		timeout $t
+	}
+	set ra {
+		type ipv4_addr . inet_service
+		flags dynamic, timeout
+		timeout $t
+	}
+	chain prerouting {
+		type nat hook prerouting priority dstnat; policy accept;
+EOF
+	case $kind in
+	fullcone)
+		echo "		iifname \"wan\" ip daddr $pub meta l4proto udp dnat ip to udp dport map @fc"
+		;;
+	restricted)
+		echo "		iifname \"wan\" ip daddr $pub meta l4proto udp ip saddr . udp dport @ra dnat ip to udp dport map @fc"
+		;;
+	esac
+	cat <<EOF
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+EOF
+	if [ "$kind" = symmetric ]; then
+		echo "		oifname \"wan\" meta l4proto { tcp, udp } snat ip to $pub:1024-65535 fully-random"
+	fi
+	echo "		oifname \"wan\" snat ip to $pub"
+	cat <<EOF
+	}
+	chain learn {
+		type filter hook postrouting priority srcnat + 50; policy accept;
+EOF
+	case $kind in
+	fullcone | restricted)
+		# Original direction: an outbound flow (internal = original source).
+		# Reply direction: the internal host answering a DNATed inbound flow
+		# (internal = reply source).
+		echo "		oifname \"wan\" meta l4proto udp ct direction original update @fc { udp sport : ct original ip saddr . ct original proto-src }"
+		echo "		oifname \"wan\" meta l4proto udp ct direction reply update @fc { udp sport : ct reply ip saddr . ct reply proto-src }"
+		;;
+	esac
+	if [ "$kind" = restricted ]; then
+		echo "		oifname \"wan\" meta l4proto udp update @ra { ip daddr . udp sport }"
+	fi
+	cat <<EOF
+	}
+	chain input {
+		type filter hook input priority filter; policy accept;
+		iifname "wan" ct state established,related accept
+		iifname "wan" drop
+	}
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+EOF
+	if [ "$kind" = blocked ]; then
+		echo "		meta l4proto udp drop"
+	fi
+	cat <<EOF
+		iifname "lan" oifname "wan" accept
+		iifname "wan" oifname "lan" ct state established,related accept
+EOF
+	case $kind in
+	fullcone | restricted)
+		echo "		iifname \"wan\" oifname \"lan\" ct status dnat accept"
+		;;
+	esac
+	cat <<EOF
+	}
+}
+EOF
+}
+
+# Starts a daemon inside lab host NAME: own session (setsid), stdin from
+# /dev/null, stdout and stderr to LOG.  The PID (which is the daemon's own:
+# setsid and "ip netns exec" both exec) goes to $LAB_LAST_PID and to the list
+# lab_down stops.
+lab_daemon() {
+	local name=$1 log=$2 ns
+	shift 2
+	ns=$(lab_ns "$name") || return 1
+	setsid ip netns exec "$ns" "$@" </dev/null >"$log" 2>&1 &
+	LAB_LAST_PID=$!
+	LAB_PIDS+=("$LAB_LAST_PID")
+}
+
+# Stops one daemon by PID: TERM, then KILL after a bounded wait.
+lab_stop_pid() {
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# Polls "cmd..." every 0.2 s until it succeeds or SECONDS pass.
+lab_wait_for() {
+	local secs=$1 i n
+	shift
+	n=$((secs * 5))
+	for ((i = 0; i <= n; i++)); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+lab_down() {
+	[ "$LAB_UP" -eq 1 ] || return 0
+	LAB_UP=0
+	local pid name ns i left pids
+	for pid in "${LAB_PIDS[@]}"; do
+		lab_stop_pid "$pid"
+	done
+	# Anything else still running inside a lab namespace was started by this
+	# lab (or by one of its daemons): stop it by PID, then delete.
+	for ((i = ${#LAB_ORDER[@]} - 1; i >= 0; i--)); do
+		name=${LAB_ORDER[$i]}
+		ns=${LAB_NS[$name]}
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		for pid in $pids; do
+			lab_stop_pid "$pid"
+		done
+		ip netns del "$ns" 2>/dev/null
+	done
+	left=$(ip netns list 2>/dev/null | grep -c "^${LAB_PREFIX}")
+	if [ "$left" -ne 0 ]; then
+		lab_log "WARNING: $left namespaces left with prefix $LAB_PREFIX"
+	fi
+	if [ -n "$LAB_DIR" ] && [ -d "$LAB_DIR" ]; then
+		if [ -n "${LAB_KEEP_DIR:-}" ]; then
+			lab_log "files kept in $LAB_DIR"
+		else
+			rm -rf "$LAB_DIR"
+		fi
+	fi
+	LAB_NS=() LAB_ORDER=() LAB_PIDS=()
+	return 0
+}

@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""NAT behaviour probe for the Teredo lab (RFC 4787 / RFC 5780 style).
+
+responder IP1 IP2 P1 P2
+    Runs on a host with two addresses.  Listens on all four IP x port
+    endpoints.  A request is a JSON object {"id": N, "from": WHAT}; the answer
+    {"id": N, "seen": "ip:port", "local": "ip:port"} reports the request's
+    observed source and is sent from the endpoint WHAT names: "same" (the one
+    that got the request), "ip" (other address, same port), "port" (same
+    address, other port) or "both".
+
+probe IP1 IP2 P1 P2
+    Runs behind the NAT under test and prints one JSON line:
+      mapping   EIM | ADM | APDM (RFC 4787 §4.1), or null
+      filtering EIF | ADF | APDF (RFC 4787 §5), or null
+      kind      none | fullcone | restricted | portrestricted | symmetric |
+                blocked (teredo-spec.md §5.0 vocabulary)
+    Mapping: one socket sends to IP1:P1, IP2:P1 and IP1:P2 and compares the
+    mapped endpoints the responder saw.  Filtering: a fresh socket (so that
+    no earlier destination opened anything) asks IP1:P1 to answer from IP2
+    (EIF passes); another fresh socket asks it to answer from P2 on IP1
+    (EIF and ADF pass).  No answer at all to the first request: UDP blocked.
+
+send HOST PORT COUNT / listen PORT SECONDS
+    Unsolicited-traffic helpers: "listen" prints how many datagrams arrived.
+
+Every wait is bounded: a request is tried TRIES times, WAIT seconds each.
+"""
+
+import json
+import select
+import socket
+import sys
+import time
+
+TRIES = 3
+WAIT = 0.7
+
+
+def ask(sock, dest, what, rid):
+    """Sends a request; returns the answer dict or None after TRIES tries."""
+    msg = json.dumps({"id": rid, "from": what}).encode()
+    for _ in range(TRIES):
+        sock.sendto(msg, dest)
+        deadline = time.monotonic() + WAIT
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            r, _, _ = select.select([sock], [], [], left)
+            if not r:
+                break
+            data, src = sock.recvfrom(2048)
+            try:
+                ans = json.loads(data)
+            except ValueError:
+                continue
+            if isinstance(ans, dict) and ans.get("id") == rid:
+                ans["src"] = "%s:%d" % src
+                return ans
+    return None
+
+
+def fresh_socket():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", 0))
+    return s
+
+
+def local_ip_toward(ip):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect((ip, 9))
+        return s.getsockname()[0]
+    finally:
+        s.close()
+
+
+def probe(ip1, ip2, p1, p2):
+    res = {"mapping": None, "filtering": None, "kind": None}
+    rid = int(time.monotonic() * 1000) % 1000000
+    s = fresh_socket()
+    local = "%s:%d" % (local_ip_toward(ip1), s.getsockname()[1])
+    res["local"] = local
+    a1 = ask(s, (ip1, p1), "same", rid + 1)
+    if a1 is None:
+        res["kind"] = "blocked"
+        return res
+    a2 = ask(s, (ip2, p1), "same", rid + 2)
+    a3 = ask(s, (ip1, p2), "same", rid + 3)
+    res["seen"] = [a["seen"] if a else None for a in (a1, a2, a3)]
+    if a2 is None or a3 is None:
+        res["kind"] = "unknown"
+        return res
+    m1, m2, m3 = a1["seen"], a2["seen"], a3["seen"]
+    if m1 == m2 == m3:
+        res["mapping"] = "EIM"
+    elif m1 == m3:
+        res["mapping"] = "ADM"
+    else:
+        res["mapping"] = "APDM"
+    res["port_preserved"] = m1.split(":")[1] == local.split(":")[1]
+    res["nat"] = m1 != local
+    s.close()
+
+    s = fresh_socket()
+    other_ip = ask(s, (ip1, p1), "ip", rid + 4)
+    s.close()
+    s = fresh_socket()
+    other_port = ask(s, (ip1, p1), "port", rid + 5)
+    s.close()
+    if other_ip is not None:
+        res["filtering"] = "EIF"
+    elif other_port is not None:
+        res["filtering"] = "ADF"
+    else:
+        res["filtering"] = "APDF"
+
+    if res["mapping"] != "EIM":
+        res["kind"] = "symmetric"
+    elif not res["nat"]:
+        res["kind"] = "none" if res["filtering"] == "EIF" else "firewall"
+    else:
+        res["kind"] = {
+            "EIF": "fullcone",
+            "ADF": "restricted",
+            "APDF": "portrestricted",
+        }[res["filtering"]]
+    return res
+
+
+def responder(ip1, ip2, p1, p2, seconds):
+    socks = {}
+    for ip in (ip1, ip2):
+        for port in (p1, p2):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind((ip, port))
+            socks[(ip, port)] = s
+    other = {ip1: ip2, ip2: ip1, p1: p2, p2: p1}
+    print("responder ready", flush=True)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        r, _, _ = select.select(list(socks.values()), [], [], 1.0)
+        for s in r:
+            data, src = s.recvfrom(2048)
+            try:
+                req = json.loads(data)
+                what = req.get("from", "same")
+                rid = req["id"]
+            except (ValueError, KeyError, AttributeError):
+                continue
+            lip, lport = s.getsockname()
+            if what in ("ip", "both"):
+                lip = other[lip]
+            if what in ("port", "both"):
+                lport = other[lport]
+            out = socks[(lip, lport)]
+            ans = {"id": rid, "seen": "%s:%d" % src,
+                   "local": "%s:%d" % (lip, lport)}
+            out.sendto(json.dumps(ans).encode(), src)
+            print("req %s from %s:%d answered from %s:%d"
+                  % (what, src[0], src[1], lip, lport), flush=True)
+
+
+def listen(port, seconds):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", port))
+    print("listening", flush=True)
+    n = 0
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        r, _, _ = select.select([s], [], [], left)
+        if r:
+            s.recvfrom(2048)
+            n += 1
+    print(n)
+
+
+def send(host, port, count):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(count):
+        s.sendto(b"unsolicited %d" % i, (host, port))
+        time.sleep(0.05)
+
+
+def main(argv):
+    if len(argv) >= 5 and argv[0] == "probe":
+        print(json.dumps(probe(argv[1], argv[2], int(argv[3]), int(argv[4]))))
+        return 0
+    if len(argv) >= 5 and argv[0] == "responder":
+        secs = float(argv[5]) if len(argv) > 5 else 600.0
+        responder(argv[1], argv[2], int(argv[3]), int(argv[4]), secs)
+        return 0
+    if len(argv) == 3 and argv[0] == "listen":
+        listen(int(argv[1]), float(argv[2]))
+        return 0
+    if len(argv) == 4 and argv[0] == "send":
+        send(argv[1], int(argv[2]), int(argv[3]))
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
