@@ -129,6 +129,28 @@ daemon_read_file(const char *path, char *buf, size_t cap, size_t *len)
 }
 
 int
+daemon_read_conf(const struct daemon_cli *cli, const char **text, size_t *len)
+{
+	static char buf[CONF_FILE_MAX];
+	int rc = daemon_read_file(cli->conf_path, buf, sizeof(buf), len);
+
+	if (rc < 0)
+		fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->conf_path,
+			rc == -EFBIG ? "larger than 64 KiB" : strerror(-rc));
+	*text = buf;
+	return rc;
+}
+
+int
+daemon_print_conf(int format_rc, const char *text)
+{
+	if (format_rc < 0)
+		return 1;
+	fputs(text, stdout);
+	return 0;
+}
+
+int
 daemon_start(struct daemon_cli *cli)
 {
 	log_init(cli->prog);

@@ -38,6 +38,16 @@ int daemon_cli_parse(struct daemon_cli *cli, int argc, char **argv,
 MUST_CHECK int daemon_read_file(const char *path, char *buf, size_t cap,
 				size_t *len);
 
+/*
+ * Reads cli->conf_path into a static buffer (*text, *len), saying on stderr
+ * why it could not.  -errno.
+ */
+MUST_CHECK int daemon_read_conf(const struct daemon_cli *cli, const char **text,
+				size_t *len);
+
+/* -n: prints the canonical configuration text; the exit status. */
+int daemon_print_conf(int format_rc, const char *text);
+
 /* Detaches unless -f, and opens the pidfile (-p).  -errno. */
 MUST_CHECK int daemon_start(struct daemon_cli *cli);
 

@@ -116,23 +116,17 @@ on_signal(struct ev_loop *loop, int signo, void *arg)
 static int
 load_conf(const struct daemon_cli *cli, struct teredo_server_conf *conf)
 {
-	static char text[CONF_FILE_MAX];
 	char err[CONF_ERR_LEN];
+	const char *text;
 	size_t len;
 	int rc;
 
-	if ((rc = daemon_read_file(cli->conf_path, text, sizeof(text), &len)) <
-	    0) {
-		fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->conf_path,
-			strerror(-rc));
+	if ((rc = daemon_read_conf(cli, &text, &len)) < 0)
 		return rc;
-	}
 	if ((rc = conf_server_parse(text, len, cli->conf_path, conf, err,
-				    sizeof(err))) < 0) {
+				    sizeof(err))) < 0)
 		fprintf(stderr, "%s\n", err);
-		return rc;
-	}
-	return 0;
+	return rc;
 }
 
 static int
@@ -202,10 +196,8 @@ main(int argc, char **argv)
 	if (cli.check) {
 		static char text[CONF_FILE_MAX];
 
-		if (conf_server_format(&d.conf, text, sizeof(text)) < 0)
-			return 1;
-		fputs(text, stdout);
-		return 0;
+		return daemon_print_conf(
+			conf_server_format(&d.conf, text, sizeof(text)), text);
 	}
 	for (unsigned i = 0; i < SOCK_COUNT; i++)
 		d.fd[i] = -1;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/strbuf.h"
 #include "teredo/addr.h"
 #include "wire/ip6.h"
 #include "wire/rd.h"
@@ -414,13 +415,6 @@ ipv4_from_tok(const struct tok *t, uint32_t *out)
 	return true;
 }
 
-static void
-ipv4_text(uint32_t a, char out[static 16])
-{
-	snprintf(out, 16, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255,
-		 a & 255);
-}
-
 static int
 get_ipv4(const struct ctx *ctx, enum conf_key k, uint32_t *out)
 {
@@ -442,7 +436,7 @@ check_global(const struct ctx *ctx, enum conf_key k, uint32_t ipv4)
 
 	if (teredo_ipv4_is_global(ipv4, NULL, 0))
 		return 0;
-	ipv4_text(ipv4, text);
+	ipv4_format(ipv4, text);
 	return fail(ctx, ctx->dir[k].line,
 		    "%s %s is not a global unicast IPv4 address "
 		    "(RFC 4380 §5.2.4)",
@@ -704,7 +698,7 @@ get_bind_ipv4(const struct ctx *ctx, uint32_t *out)
 	if (get_ipv4(ctx, KEY_BIND_ADDRESS, &v) < 0)
 		return -EINVAL;
 	if (v >= 0xe0000000u) {
-		ipv4_text(v, text);
+		ipv4_format(v, text);
 		return fail(ctx, ctx->dir[KEY_BIND_ADDRESS].line,
 			    "BindAddress %s is not a unicast address", text);
 	}
@@ -921,7 +915,7 @@ conf_server_parse(const char *text, size_t len, const char *filename,
 		 * primary + 1 unless configured (teredo-spec.md §3.1). */
 		s.server2_ipv4 = s.server_ipv4 + 1;
 		if (!teredo_ipv4_is_global(s.server2_ipv4, NULL, 0)) {
-			ipv4_text(s.server2_ipv4, b);
+			ipv4_format(s.server2_ipv4, b);
 			return fail(&ctx, ctx.dir[KEY_SERVER_BIND_ADDRESS].line,
 				    "the secondary address, ServerBindAddress "
 				    "+ 1 = %s, is not global unicast: set "
@@ -930,7 +924,7 @@ conf_server_parse(const char *text, size_t len, const char *filename,
 		}
 	}
 	if (s.server2_ipv4 == s.server_ipv4) {
-		ipv4_text(s.server_ipv4, a);
+		ipv4_format(s.server_ipv4, a);
 		return fail(&ctx, ctx.dir[KEY_SERVER_BIND_ADDRESS2].line,
 			    "ServerBindAddress2 must differ from "
 			    "ServerBindAddress (%s)",
@@ -942,54 +936,17 @@ conf_server_parse(const char *text, size_t len, const char *filename,
 
 /* ---- Canonical text ---- */
 
-/* An append-only text buffer that remembers overflow. */
-struct out {
-	char *buf;
-	size_t cap, len;
-	bool full;
-};
-
 static void
-out_init(struct out *o, char *buf, size_t cap)
-{
-	o->buf = buf;
-	o->cap = cap;
-	o->len = 0;
-	o->full = cap == 0;
-	if (cap > 0)
-		buf[0] = '\0';
-}
-
-__attribute__((format(printf, 2, 3))) static void
-put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len) {
-		o->full = true;
-		o->buf[o->len] = '\0';
-		return;
-	}
-	o->len += (size_t)n;
-}
-
-static void
-put_ipv4(struct out *o, enum conf_key k, uint32_t ipv4)
+put_ipv4(struct strbuf *o, enum conf_key k, uint32_t ipv4)
 {
 	char text[16];
 
-	ipv4_text(ipv4, text);
-	put(o, "%s %s\n", key_name(k), text);
+	ipv4_format(ipv4, text);
+	strbuf_put(o, "%s %s\n", key_name(k), text);
 }
 
 static void
-put_prefix(struct out *o, uint32_t prefix)
+put_prefix(struct strbuf *o, uint32_t prefix)
 {
 	struct ip6_addr a = {{0}};
 	char text[IP6_ADDR_TEXT_LEN];
@@ -999,7 +956,7 @@ put_prefix(struct out *o, uint32_t prefix)
 	a.bytes[2] = (uint8_t)(prefix >> 8);
 	a.bytes[3] = (uint8_t)prefix;
 	ip6_addr_format(&a, text);
-	put(o, "%s %s\n", key_name(KEY_PREFIX), text);
+	strbuf_put(o, "%s %s\n", key_name(KEY_PREFIX), text);
 }
 
 static bool
@@ -1012,7 +969,7 @@ int
 conf_client_format(const struct teredo_client_conf *c, char *buf, size_t cap)
 {
 	bool relay = relay_type_is_relay(c->relay_type);
-	struct out o;
+	struct strbuf o;
 
 	if ((unsigned)c->relay_type >= CONF_RELAY_TYPE_COUNT ||
 	    (unsigned)c->syslog_facility >= CONF_SYSLOG_FACILITY_COUNT ||
@@ -1021,63 +978,69 @@ conf_client_format(const struct teredo_client_conf *c, char *buf, size_t cap)
 	    !terminated(c->server_address2, sizeof(c->server_address2)) ||
 	    !terminated(c->control_socket, sizeof(c->control_socket)))
 		return -EINVAL;
-	out_init(&o, buf, cap);
-	put(&o, "# teredod configuration, canonical form (miredo.conf(5) "
-		"syntax)\n");
-	put(&o, "%s %s\n", key_name(KEY_RELAY_TYPE),
-	    conf_relay_type_name(c->relay_type));
-	put(&o, "%s %s\n", key_name(KEY_INTERFACE_NAME), c->interface_name);
+	strbuf_init(&o, buf, cap);
+	strbuf_put(&o,
+		   "# teredod configuration, canonical form (miredo.conf(5) "
+		   "syntax)\n");
+	strbuf_put(&o, "%s %s\n", key_name(KEY_RELAY_TYPE),
+		   conf_relay_type_name(c->relay_type));
+	strbuf_put(&o, "%s %s\n", key_name(KEY_INTERFACE_NAME),
+		   c->interface_name);
 	if (!relay) {
-		put(&o, "%s %s\n", key_name(KEY_SERVER_ADDRESS),
-		    c->server_address);
+		strbuf_put(&o, "%s %s\n", key_name(KEY_SERVER_ADDRESS),
+			   c->server_address);
 		if (c->server_address2[0] != '\0')
-			put(&o, "%s %s\n", key_name(KEY_SERVER_ADDRESS2),
-			    c->server_address2);
+			strbuf_put(&o, "%s %s\n", key_name(KEY_SERVER_ADDRESS2),
+				   c->server_address2);
 		else
-			put(&o,
-			    "#%s not set: the primary server address "
-			    "+ 1\n",
-			    key_name(KEY_SERVER_ADDRESS2));
+			strbuf_put(&o,
+				   "#%s not set: the primary server address "
+				   "+ 1\n",
+				   key_name(KEY_SERVER_ADDRESS2));
 	} else {
 		put_prefix(&o, c->prefix);
-		put(&o, "%s %u\n", key_name(KEY_INTERFACE_MTU), c->mtu);
+		strbuf_put(&o, "%s %u\n", key_name(KEY_INTERFACE_MTU), c->mtu);
 	}
 	put_ipv4(&o, KEY_BIND_ADDRESS, c->bind_ipv4);
-	put(&o, "%s %u\n", key_name(KEY_BIND_PORT), c->bind_port);
-	put(&o, "%s %s\n", key_name(KEY_SYSLOG_FACILITY),
-	    conf_syslog_facility_name(c->syslog_facility));
-	put(&o, "# Shipworm extensions (not known to Miredo)\n");
+	strbuf_put(&o, "%s %u\n", key_name(KEY_BIND_PORT), c->bind_port);
+	strbuf_put(&o, "%s %s\n", key_name(KEY_SYSLOG_FACILITY),
+		   conf_syslog_facility_name(c->syslog_facility));
+	strbuf_put(&o, "# Shipworm extensions (not known to Miredo)\n");
 	if (!relay) {
-		put(&o, "%s %" PRIu32 "\n", key_name(KEY_REFRESH_INTERVAL),
-		    c->refresh_interval_s);
-		put(&o, "%s %s\n", key_name(KEY_SYMMETRIC_NAT_SUPPORT),
-		    c->symmetric_nat_support ? "yes" : "no");
+		strbuf_put(&o, "%s %" PRIu32 "\n",
+			   key_name(KEY_REFRESH_INTERVAL),
+			   c->refresh_interval_s);
+		strbuf_put(&o, "%s %s\n", key_name(KEY_SYMMETRIC_NAT_SUPPORT),
+			   c->symmetric_nat_support ? "yes" : "no");
 	}
-	put(&o, "%s %" PRIu32 "\n", key_name(KEY_MAX_PEERS), c->max_peers);
-	put(&o, "%s %s\n", key_name(KEY_CONTROL_SOCKET), c->control_socket);
-	return o.full ? -ENOBUFS : 0;
+	strbuf_put(&o, "%s %" PRIu32 "\n", key_name(KEY_MAX_PEERS),
+		   c->max_peers);
+	strbuf_put(&o, "%s %s\n", key_name(KEY_CONTROL_SOCKET),
+		   c->control_socket);
+	return strbuf_status(&o);
 }
 
 int
 conf_server_format(const struct teredo_server_conf *s, char *buf, size_t cap)
 {
-	struct out o;
+	struct strbuf o;
 
 	if ((unsigned)s->syslog_facility >= CONF_SYSLOG_FACILITY_COUNT ||
 	    !terminated(s->control_socket, sizeof(s->control_socket)))
 		return -EINVAL;
-	out_init(&o, buf, cap);
-	put(&o, "# teredo-serverd configuration, canonical form "
-		"(miredo-server.conf(5) syntax)\n");
+	strbuf_init(&o, buf, cap);
+	strbuf_put(&o, "# teredo-serverd configuration, canonical form "
+		       "(miredo-server.conf(5) syntax)\n");
 	put_ipv4(&o, KEY_SERVER_BIND_ADDRESS, s->server_ipv4);
 	put_ipv4(&o, KEY_SERVER_BIND_ADDRESS2, s->server2_ipv4);
 	put_prefix(&o, s->prefix);
-	put(&o, "%s %u\n", key_name(KEY_INTERFACE_MTU), s->mtu);
-	put(&o, "%s %s\n", key_name(KEY_SYSLOG_FACILITY),
-	    conf_syslog_facility_name(s->syslog_facility));
-	put(&o, "# Shipworm extension (not known to Miredo)\n");
-	put(&o, "%s %s\n", key_name(KEY_CONTROL_SOCKET), s->control_socket);
-	return o.full ? -ENOBUFS : 0;
+	strbuf_put(&o, "%s %u\n", key_name(KEY_INTERFACE_MTU), s->mtu);
+	strbuf_put(&o, "%s %s\n", key_name(KEY_SYSLOG_FACILITY),
+		   conf_syslog_facility_name(s->syslog_facility));
+	strbuf_put(&o, "# Shipworm extension (not known to Miredo)\n");
+	strbuf_put(&o, "%s %s\n", key_name(KEY_CONTROL_SOCKET),
+		   s->control_socket);
+	return strbuf_status(&o);
 }
 
 /* ---- Small helpers ---- */

@@ -5,73 +5,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/strbuf.h"
 #include "teredo/addr.h"
-
-/* An append-only text buffer that remembers overflow. */
-struct out {
-	char *buf;
-	size_t cap, len;
-	bool full;
-};
-
-__attribute__((format(printf, 2, 3))) static void
-put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len) {
-		o->full = true;
-		o->buf[o->len] = '\0';
-		return;
-	}
-	o->len += (size_t)n;
-}
-
-static int
-out_end(const struct out *o)
-{
-	return o->full ? -ENOBUFS : 0;
-}
-
-static void
-out_init(struct out *o, char *buf, size_t cap)
-{
-	o->buf = buf;
-	o->cap = cap;
-	o->len = 0;
-	o->full = cap == 0;
-	if (cap > 0)
-		buf[0] = '\0';
-}
-
-static void
-ipv4_text(uint32_t a, char out[static 16])
-{
-	snprintf(out, 16, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255,
-		 a & 255);
-}
 
 /* One "Name : value" line, padded as netsh pads it, or a JSON member. */
 static void
-field(struct out *o, bool json, bool *first, const char *key,
+field(struct strbuf *o, bool json, bool *first, const char *key,
       const char *json_key, const char *value)
 {
 	if (json) {
-		put(o, "%s\"%s\":\"", *first ? "" : ",", json_key);
+		strbuf_put(o, "%s\"%s\":\"", *first ? "" : ",", json_key);
 		/* Values are our own text or addresses: nothing to escape
 		 * but the two JSON metacharacters, defensively. */
 		for (const char *p = value; *p != '\0'; p++)
-			put(o, "%s%c", (*p == '"' || *p == '\\') ? "\\" : "",
-			    *p);
-		put(o, "\"");
+			strbuf_put(o, "%s%c",
+				   (*p == '"' || *p == '\\') ? "\\" : "", *p);
+		strbuf_put(o, "\"");
 	} else {
-		put(o, "%-24s: %s\n", key, value);
+		strbuf_put(o, "%-24s: %s\n", key, value);
 	}
 	*first = false;
 }
@@ -83,14 +34,15 @@ teredo_report_state(const struct teredo_client *c,
 {
 	char text[64], ip[16];
 	bool first = true;
-	struct out o;
+	struct strbuf o;
 
-	out_init(&o, buf, cap);
+	strbuf_init(&o, buf, cap);
 	if (json)
-		put(&o, "{");
+		strbuf_put(&o, "{");
 	else
-		put(&o, "Teredo Parameters\n"
-			"---------------------------------------------\n");
+		strbuf_put(&o,
+			   "Teredo Parameters\n"
+			   "---------------------------------------------\n");
 	field(&o, json, &first, "Type", "type", info->type);
 	field(&o, json, &first, "Server Name", "server_name",
 	      info->server_name);
@@ -120,10 +72,10 @@ teredo_report_state(const struct teredo_client *c,
 			 c->port_preserving ? "Yes" : "No");
 		field(&o, json, &first, "NAT Special Behaviour",
 		      "nat_special_behaviour", text);
-		ipv4_text(c->local_ipv4, ip);
+		ipv4_format(c->local_ipv4, ip);
 		snprintf(text, sizeof(text), "%s:%u", ip, c->cfg.local_port);
 		field(&o, json, &first, "Local Mapping", "local_mapping", text);
-		ipv4_text(c->mapping.ipv4, ip);
+		ipv4_format(c->mapping.ipv4, ip);
 		snprintf(text, sizeof(text), "%s:%u", ip, c->mapping.port);
 		field(&o, json, &first, "External NAT Mapping",
 		      "external_nat_mapping", text);
@@ -132,8 +84,8 @@ teredo_report_state(const struct teredo_client *c,
 		ip6_addr_format(&c->addr, text);
 		field(&o, json, &first, "Address", "address", text);
 	}
-	put(&o, json ? "}\n" : "");
-	return out_end(&o);
+	strbuf_put(&o, json ? "}\n" : "");
+	return strbuf_status(&o);
 }
 
 int
@@ -142,11 +94,11 @@ teredo_report_peers(const struct teredo_client *c,
 		    size_t cap)
 {
 	bool first = true;
-	struct out o;
+	struct strbuf o;
 
-	out_init(&o, buf, cap);
-	put(&o, json ? "[" : "%-40s %-21s %-9s %8s %7s %6s\n", "Peer",
-	    "Mapping", "Trusted", "Last rx", "Bubbles", "Queued");
+	strbuf_init(&o, buf, cap);
+	strbuf_put(&o, json ? "[" : "%-40s %-21s %-9s %8s %7s %6s\n", "Peer",
+		   "Mapping", "Trusted", "Last rx", "Bubbles", "Queued");
 	for (size_t i = 0; i < c->peer_cap; i++) {
 		const struct teredo_peer *p = &c->peers[i];
 		uint64_t age = (info->now_ms - p->last_rx_ms) / 1000;
@@ -155,34 +107,36 @@ teredo_report_peers(const struct teredo_client *c,
 		if (!p->in_use)
 			continue;
 		ip6_addr_format(&p->addr, addr);
-		ipv4_text(p->mapped_ipv4, ip);
+		ipv4_format(p->mapped_ipv4, ip);
 		snprintf(map, sizeof(map), "%s:%u", ip, p->mapped_port);
 		if (json)
-			put(&o,
-			    "%s{\"peer\":\"%s\",\"mapping\":\"%s\","
-			    "\"trusted\":%s,\"last_rx_s\":%llu,"
-			    "\"bubbles\":%u,\"queued_bytes\":%zu}",
-			    first ? "" : ",", addr, map,
-			    p->trusted ? "true" : "false",
-			    (unsigned long long)age, p->bubbles, p->queue_len);
+			strbuf_put(&o,
+				   "%s{\"peer\":\"%s\",\"mapping\":\"%s\","
+				   "\"trusted\":%s,\"last_rx_s\":%llu,"
+				   "\"bubbles\":%u,\"queued_bytes\":%zu}",
+				   first ? "" : ",", addr, map,
+				   p->trusted ? "true" : "false",
+				   (unsigned long long)age, p->bubbles,
+				   p->queue_len);
 		else
-			put(&o, "%-40s %-21s %-9s %7llus %7u %6zu\n", addr, map,
-			    p->trusted ? "yes" : "no", (unsigned long long)age,
-			    p->bubbles, p->queue_len);
+			strbuf_put(&o, "%-40s %-21s %-9s %7llus %7u %6zu\n",
+				   addr, map, p->trusted ? "yes" : "no",
+				   (unsigned long long)age, p->bubbles,
+				   p->queue_len);
 		first = false;
 	}
-	put(&o, json ? "]\n" : "");
-	return out_end(&o);
+	strbuf_put(&o, json ? "]\n" : "");
+	return strbuf_status(&o);
 }
 
 static void
-counter(struct out *o, bool json, bool *first, const char *name, uint64_t v)
+counter(struct strbuf *o, bool json, bool *first, const char *name, uint64_t v)
 {
 	if (json)
-		put(o, "%s\"%s\":%llu", *first ? "" : ",", name,
-		    (unsigned long long)v);
+		strbuf_put(o, "%s\"%s\":%llu", *first ? "" : ",", name,
+			   (unsigned long long)v);
 	else
-		put(o, "%-32s %llu\n", name, (unsigned long long)v);
+		strbuf_put(o, "%-32s %llu\n", name, (unsigned long long)v);
 	*first = false;
 }
 
@@ -192,11 +146,11 @@ teredo_report_client_stats(const struct teredo_client *c, bool json, char *buf,
 {
 	const struct teredo_client_stats *s = &c->stats;
 	bool first = true;
-	struct out o;
+	struct strbuf o;
 	char name[64];
 
-	out_init(&o, buf, cap);
-	put(&o, json ? "{" : "");
+	strbuf_init(&o, buf, cap);
+	strbuf_put(&o, json ? "{" : "");
 	counter(&o, json, &first, "rs-sent", s->rs_sent);
 	counter(&o, json, &first, "ra-accepted", s->ra_accepted);
 	counter(&o, json, &first, "qualifications", s->qualifications);
@@ -210,8 +164,8 @@ teredo_report_client_stats(const struct teredo_client *c, bool json, char *buf,
 			 teredo_client_drop_name((enum teredo_client_drop)i));
 		counter(&o, json, &first, name, s->drops[i]);
 	}
-	put(&o, json ? "}\n" : "");
-	return out_end(&o);
+	strbuf_put(&o, json ? "}\n" : "");
+	return strbuf_status(&o);
 }
 
 int
@@ -220,22 +174,23 @@ teredo_report_server_state(const struct teredo_server *s, bool json, char *buf,
 {
 	char a[16], b[16];
 	bool first = true;
-	struct out o;
+	struct strbuf o;
 
-	out_init(&o, buf, cap);
-	ipv4_text(s->ipv4[0], a);
-	ipv4_text(s->ipv4[1], b);
+	strbuf_init(&o, buf, cap);
+	ipv4_format(s->ipv4[0], a);
+	ipv4_format(s->ipv4[1], b);
 	if (json)
-		put(&o, "{");
+		strbuf_put(&o, "{");
 	else
-		put(&o, "Teredo Parameters\n"
-			"---------------------------------------------\n");
+		strbuf_put(&o,
+			   "Teredo Parameters\n"
+			   "---------------------------------------------\n");
 	field(&o, json, &first, "Type", "type", "server");
 	field(&o, json, &first, "Primary Address", "primary_address", a);
 	field(&o, json, &first, "Secondary Address", "secondary_address", b);
 	field(&o, json, &first, "State", "state", "online");
-	put(&o, json ? "}\n" : "");
-	return out_end(&o);
+	strbuf_put(&o, json ? "}\n" : "");
+	return strbuf_status(&o);
 }
 
 int
@@ -244,11 +199,11 @@ teredo_report_server_stats(const struct teredo_server *s, bool json, char *buf,
 {
 	const struct teredo_server_stats *st = &s->stats;
 	bool first = true;
-	struct out o;
+	struct strbuf o;
 	char name[64];
 
-	out_init(&o, buf, cap);
-	put(&o, json ? "{" : "");
+	strbuf_init(&o, buf, cap);
+	strbuf_put(&o, json ? "{" : "");
 	counter(&o, json, &first, "rs-answered", st->rs_answered);
 	counter(&o, json, &first, "rs-answered-cone", st->rs_answered_cone);
 	counter(&o, json, &first, "rs-answered-port-probe",
@@ -261,6 +216,6 @@ teredo_report_server_stats(const struct teredo_server *s, bool json, char *buf,
 			 teredo_server_drop_name((enum teredo_server_drop)i));
 		counter(&o, json, &first, name, st->drops[i]);
 	}
-	put(&o, json ? "}\n" : "");
-	return out_end(&o);
+	strbuf_put(&o, json ? "}\n" : "");
+	return strbuf_status(&o);
 }
