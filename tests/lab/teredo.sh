@@ -17,17 +17,18 @@ sw_server() {
 		"$SERVERD" -f -c "$LAB_DIR/$host.conf"
 }
 
-# sw_client HOST SERVER_IPV4 [EXTRA CONFIG LINE]: teredod on HOST.
+# sw_client HOST SERVER_IPV4 [OPTION...]: teredod on HOST, with extra
+# command-line options (-u USER, -t DIR, -p FILE ...).
 sw_client() {
 	local host=$1 server=$2
+	shift 2
 	{
 		printf 'RelayType client\nServerAddress %s\n' "$server"
 		printf 'InterfaceName teredo\nControlSocket %s/%s.sock\n' \
 			"$LAB_DIR" "$host"
-		[ $# -gt 2 ] && printf '%s\n' "$3"
 	} >"$LAB_DIR/$host.conf"
 	lab_daemon "$host" "$LAB_DIR/$host.log" \
-		"$TEREDOD" -f -c "$LAB_DIR/$host.conf"
+		"$TEREDOD" -f -c "$LAB_DIR/$host.conf" "$@"
 }
 
 # sw_ctl HOST ARGS...: teredoctl against HOST's daemon.
