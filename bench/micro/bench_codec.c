@@ -27,15 +27,15 @@
 #include "wire/ip6.h"
 #include "wire/wr.h"
 
-#define DATA_LEN IP6_MIN_MTU /* a full 1280-byte IPv6 packet */
-#define WARMUP_NS 20000000.0 /* 20 ms */
+#define DATA_LEN IP6_MIN_MTU  /* a full 1280-byte IPv6 packet */
+#define WARMUP_NS 20000000.0  /* 20 ms */
 #define TARGET_NS 200000000.0 /* 0.2 s per timed run */
 #define MAX_RUNS 15
 #define OUT_CAP 2048
 
 /* Fixtures: built once by fixtures_init(), mutated one byte per iteration. */
 static struct {
-	uint8_t data[DATA_LEN];			    /* bare IPv6 packet */
+	uint8_t data[DATA_LEN]; /* bare IPv6 packet */
 	uint8_t data_origin[TEREDO_ORIGIN_LEN + DATA_LEN]; /* origin + IPv6 */
 	uint8_t bubble[64];
 	size_t bubble_len;
@@ -151,7 +151,8 @@ encap_data_origin(uint64_t n)
 	p.ip6_len = sizeof(fx.data);
 	for (uint64_t i = 0; i < n; i++) {
 		p.origin.port = (uint16_t)i;
-		if (teredo_packet_write(&p, fx.out, sizeof(fx.out), &len) != 0) {
+		if (teredo_packet_write(&p, fx.out, sizeof(fx.out), &len) !=
+		    0) {
 			fail("encap data+origin");
 			break;
 		}
@@ -204,7 +205,8 @@ encap_ra(uint64_t n)
 	size_t len;
 
 	for (uint64_t i = 0; i < n; i++) {
-		fx.ra_params.nonce[0] = (uint8_t)i; /* also moves the checksum */
+		fx.ra_params.nonce[0] =
+			(uint8_t)i; /* also moves the checksum */
 		if (teredo_ra_write(fx.out, sizeof(fx.out), &fx.ra_params,
 				    &len) != 0) {
 			fail("encap RA");
@@ -367,7 +369,8 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
 			if (!parse_count(argv[++i], UINT64_MAX, &iterations)) {
-				fprintf(stderr, "bad --iterations: %s\n", argv[i]);
+				fprintf(stderr, "bad --iterations: %s\n",
+					argv[i]);
 				return 2;
 			}
 		} else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {

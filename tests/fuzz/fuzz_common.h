@@ -26,10 +26,10 @@ fuzz_fail(const char *file, int line, const char *what)
 	abort();
 }
 
-#define FUZZ_CHECK(cond)                                               \
-	do {                                                           \
-		if (!(cond))                                           \
-			fuzz_fail(__FILE__, __LINE__, #cond);          \
+#define FUZZ_CHECK(cond)                                      \
+	do {                                                  \
+		if (!(cond))                                  \
+			fuzz_fail(__FILE__, __LINE__, #cond); \
 	} while (0)
 
 /*
@@ -118,8 +118,7 @@ static inline void
 fuzz_check_trailers(const struct teredo_trailers *t, size_t len)
 {
 	FUZZ_CHECK(t->alt_count <= TEREDO_ALT_ADDR_MAX);
-	for (unsigned i = 0; i < t->alt_count && i < TEREDO_ALT_ADDR_MAX;
-	     i++) {
+	for (unsigned i = 0; i < t->alt_count && i < TEREDO_ALT_ADDR_MAX; i++) {
 		/* RFC 6081 §4.3: unicast IPv4, non-zero port. */
 		FUZZ_CHECK(t->alt[i].ipv4 != 0);
 		FUZZ_CHECK(t->alt[i].ipv4 < 0xe0000000u);
@@ -138,7 +137,8 @@ fuzz_ip6_header_equal(const struct ip6_header *a, const struct ip6_header *b)
 	       a->flow_label == b->flow_label &&
 	       a->payload_len == b->payload_len &&
 	       a->next_header == b->next_header &&
-	       a->hop_limit == b->hop_limit && ip6_addr_equal(&a->src, &b->src) &&
+	       a->hop_limit == b->hop_limit &&
+	       ip6_addr_equal(&a->src, &b->src) &&
 	       ip6_addr_equal(&a->dst, &b->dst);
 }
 

@@ -61,8 +61,8 @@ check_text(const struct ip6_addr *a)
 	FUZZ_CHECK(ip6_addr_equal(a, &back));
 	/* RFC 5952: lower case, at most one "::", a fixed point. */
 	for (const char *c = text; *c != '\0'; c++)
-		FUZZ_CHECK((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f') ||
-			   *c == ':');
+		FUZZ_CHECK((*c >= '0' && *c <= '9') ||
+			   (*c >= 'a' && *c <= 'f') || *c == ':');
 	dc = strstr(text, "::");
 	FUZZ_CHECK(dc == NULL || strstr(dc + 1, "::") == NULL);
 	ip6_addr_format(&back, text2);

@@ -165,7 +165,8 @@ check_rs(const struct teredo_packet *p, const struct teredo_rs *rs)
 	FUZZ_CHECK(teredo_packet_read(buf, len, &q) == 0);
 	FUZZ_CHECK(teredo_rs_read(&q, &rs2) == 0);
 	FUZZ_CHECK(rs2.cone == rs->cone && rs2.has_auth);
-	FUZZ_CHECK(memcmp(rs2.auth.nonce, rs->auth.nonce, TEREDO_NONCE_LEN) == 0);
+	FUZZ_CHECK(memcmp(rs2.auth.nonce, rs->auth.nonce, TEREDO_NONCE_LEN) ==
+		   0);
 	FUZZ_CHECK(rs2.auth.confirmation == 0);
 
 	/* From the parsed source itself (link-local, so the server takes it). */
@@ -175,7 +176,8 @@ check_rs(const struct teredo_packet *p, const struct teredo_rs *rs)
 	FUZZ_CHECK(teredo_packet_read(buf, len, &q) == 0);
 	FUZZ_CHECK(teredo_rs_read(&q, &rs2) == 0);
 	FUZZ_CHECK(ip6_addr_equal(&rs2.src, &rs->src) && rs2.cone == rs->cone);
-	FUZZ_CHECK(memcmp(rs2.auth.nonce, rs->auth.nonce, TEREDO_NONCE_LEN) == 0);
+	FUZZ_CHECK(memcmp(rs2.auth.nonce, rs->auth.nonce, TEREDO_NONCE_LEN) ==
+		   0);
 
 	/* One byte short: -ENOBUFS, and no write past the end (ASan). */
 	tight = fuzz_alloc(sizeof(buf) - 1);
