@@ -44,7 +44,8 @@ lab_die() {
 
 # Installs what the lab needs (Debian package names), only when missing.
 lab_require_packages() {
-	local want=(nftables iproute2 python3 iputils-ping procps util-linux)
+	local want=(nftables iproute2 python3 iputils-ping procps util-linux
+		conntrack)
 	local missing=() p
 	for p in "${want[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

@@ -18,7 +18,8 @@ sw_server() {
 }
 
 # sw_client HOST SERVER_IPV4 [OPTION...]: teredod on HOST, with extra
-# command-line options (-u USER, -t DIR, -p FILE ...).
+# command-line options (-u USER, -t DIR, -p FILE ...) and the configuration
+# lines in $SW_CONF_EXTRA, if any.
 sw_client() {
 	local host=$1 server=$2
 	shift 2
@@ -26,6 +27,7 @@ sw_client() {
 		printf 'RelayType client\nServerAddress %s\n' "$server"
 		printf 'InterfaceName teredo\nControlSocket %s/%s.sock\n' \
 			"$LAB_DIR" "$host"
+		[ -n "${SW_CONF_EXTRA:-}" ] && printf '%s\n' "$SW_CONF_EXTRA"
 	} >"$LAB_DIR/$host.conf"
 	lab_daemon "$host" "$LAB_DIR/$host.log" \
 		"$TEREDOD" -f -c "$LAB_DIR/$host.conf" "$@"
