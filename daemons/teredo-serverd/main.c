@@ -24,9 +24,20 @@
 
 #define DEFAULT_CONF "/etc/miredo/miredo-server.conf"
 #define RX_BUF 2048
+#define TX_BUF (RX_BUF + 64) /* a relayed datagram gains an origin */
 
 /* Sockets: [address index * 2 + (port is the probe port)]. */
 enum { SOCK_COUNT = 4 };
+
+/*
+ * Answers are written straight into the batch of the socket they leave by
+ * and go out with one sendmmsg() per socket per received batch.
+ */
+struct tx_batch {
+	size_t n;
+	struct udp_dgram v[UDP_BATCH_MAX];
+	uint8_t buf[UDP_BATCH_MAX][TX_BUF];
+};
 
 struct serverd {
 	struct teredo_server server;
@@ -35,7 +46,7 @@ struct serverd {
 	int fd[SOCK_COUNT];
 	uint64_t send_errors;
 	uint8_t rx[UDP_BATCH_MAX][RX_BUF];
-	uint8_t tx[RX_BUF + 64];
+	struct tx_batch tx[SOCK_COUNT];
 };
 
 struct sock_ref {
@@ -44,6 +55,28 @@ struct sock_ref {
 };
 
 static struct sock_ref refs[SOCK_COUNT];
+
+/* Sends a socket's batch; a datagram the kernel refuses is skipped. */
+static void
+tx_flush(struct serverd *d, unsigned sock)
+{
+	struct tx_batch *b = &d->tx[sock];
+	size_t off = 0;
+
+	while (off < b->n) {
+		size_t sent = 0;
+		int rc = udp_send_batch(d->fd[sock], b->v + off, b->n - off,
+					&sent);
+
+		off += sent;
+		if (rc == 0)
+			break;
+		/* Full socket buffer: drop the rest, as a router would. */
+		d->send_errors += rc == -EAGAIN ? b->n - off : 1;
+		off = rc == -EAGAIN ? b->n : off + 1;
+	}
+	b->n = 0;
+}
 
 static void
 on_readable(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -66,22 +99,38 @@ on_readable(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	}
 	for (size_t i = 0; i < got; i++) {
 		struct teredo_server_out out;
-		unsigned local = ref->index / 2;
+		unsigned local = ref->index / 2, sock;
+		uint8_t *slot;
 
 		/* The probe ports only send; whatever reaches them is dropped. */
 		if (ref->index % 2 == 1 || v[i].is_truncated)
 			continue;
+		for (sock = 0; sock < SOCK_COUNT; sock++)
+			if (d->tx[sock].n == UDP_BATCH_MAX)
+				tx_flush(d, sock);
+		/*
+		 * Most answers leave by the primary's 3544 socket: write into
+		 * its next slot, and copy only when another socket sends.
+		 */
+		slot = d->tx[0].buf[d->tx[0].n];
 		if (teredo_server_input(&d->server, local, v[i].buf, v[i].len,
-					v[i].peer_ipv4, v[i].peer_port, d->tx,
-					sizeof(d->tx), &out) < 0 ||
+					v[i].peer_ipv4, v[i].peer_port, slot,
+					TX_BUF, &out) < 0 ||
 		    out.action != TEREDO_SERVER_UDP)
 			continue;
-		rc = udp_send(d->fd[out.from * 2 +
-				    (out.from_port == TEREDO_PROBE_PORT)],
-			      d->tx, out.len, out.dst_ipv4, out.dst_port);
-		if (rc < 0)
-			d->send_errors++;
+		sock = out.from * 2 + (out.from_port == TEREDO_PROBE_PORT);
+		if (sock != 0)
+			memcpy(d->tx[sock].buf[d->tx[sock].n], slot, out.len);
+		d->tx[sock].v[d->tx[sock].n] = (struct udp_dgram){
+			.buf = d->tx[sock].buf[d->tx[sock].n],
+			.len = out.len,
+			.peer_ipv4 = out.dst_ipv4,
+			.peer_port = out.dst_port,
+		};
+		d->tx[sock].n++;
 	}
+	for (unsigned sock = 0; sock < SOCK_COUNT; sock++)
+		tx_flush(d, sock);
 }
 
 static size_t

@@ -50,7 +50,32 @@ struct teredod {
 	uint64_t send_errors, tun_errors;
 	uint8_t rx[UDP_BATCH_MAX][RX_BUF];
 	uint8_t tun_buf[TUN_BUF];
+	/* Datagrams to send, flushed with one sendmmsg() per loop turn. */
+	size_t ntx;
+	struct udp_dgram tx[UDP_BATCH_MAX];
+	uint8_t txbuf[UDP_BATCH_MAX][RX_BUF];
 };
+
+/* Sends the batch; a datagram the kernel refuses is skipped. */
+static void
+tx_flush(struct teredod *d)
+{
+	size_t off = 0;
+
+	while (off < d->ntx) {
+		size_t sent = 0;
+		int rc = udp_send_batch(d->udp_fd, d->tx + off, d->ntx - off,
+					&sent);
+
+		off += sent;
+		if (rc == 0)
+			break;
+		/* Full socket buffer: drop the rest, as a router would. */
+		d->send_errors += rc == -EAGAIN ? d->ntx - off : 1;
+		off = rc == -EAGAIN ? d->ntx : off + 1;
+	}
+	d->ntx = 0;
+}
 
 static void
 io_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf,
@@ -58,8 +83,19 @@ io_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf,
 {
 	struct teredod *d = ctx;
 
-	if (udp_send(d->udp_fd, buf, len, dst_ipv4, dst_port) < 0)
-		d->send_errors++;
+	if (len > RX_BUF) { /* not from the MTU-1280 tunnel: send alone */
+		if (udp_send(d->udp_fd, buf, len, dst_ipv4, dst_port) < 0)
+			d->send_errors++;
+		return;
+	}
+	if (d->ntx == UDP_BATCH_MAX)
+		tx_flush(d);
+	memcpy(d->txbuf[d->ntx], buf, len);
+	d->tx[d->ntx] = (struct udp_dgram){.buf = d->txbuf[d->ntx],
+					   .len = len,
+					   .peer_ipv4 = dst_ipv4,
+					   .peer_port = dst_port};
+	d->ntx++;
 }
 
 static void
@@ -172,12 +208,18 @@ on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	teredo_client_on_timer(&d->client, ev_now_ms(loop));
 }
 
-/* After every turn, the state machine's next deadline becomes the timer. */
+/*
+ * After every turn: what the turn queued goes out, and the state machine's
+ * next deadline becomes the timer.
+ */
 static void
 before_sleep(struct ev_loop *loop, void *arg)
 {
 	struct teredod *d = arg;
-	uint64_t when = teredo_client_deadline(&d->client);
+	uint64_t when;
+
+	tx_flush(d);
+	when = teredo_client_deadline(&d->client);
 
 	if (when == UINT64_MAX)
 		ev_timer_cancel(loop, &d->timer);
