@@ -394,20 +394,37 @@ on_ra(struct teredo_client *c, uint64_t now, const struct teredo_packet *pkt,
 
 /* ---- peers ---------------------------------------------------------- */
 
-static struct teredo_peer *
-peer_find(const struct teredo_client *c, const struct ip6_addr *addr)
+static bool
+peer_is(const struct teredo_peer *p, const struct ip6_addr *addr)
 {
+	return p->in_use && ip6_addr_equal(&p->addr, addr);
+}
+
+/*
+ * A linear search, after a look at the peer found last: a data flow asks
+ * for the same peer packet after packet.  (A hash index is the next step
+ * when tables of thousands of busy peers matter.)
+ */
+static struct teredo_peer *
+peer_find(struct teredo_client *c, const struct ip6_addr *addr)
+{
+	if (peer_is(&c->peers[c->last_peer], addr))
+		return &c->peers[c->last_peer];
 	for (size_t i = 0; i < c->peer_cap; i++)
-		if (c->peers[i].in_use &&
-		    ip6_addr_equal(&c->peers[i].addr, addr))
+		if (peer_is(&c->peers[i], addr)) {
+			c->last_peer = i;
 			return &c->peers[i];
+		}
 	return NULL;
 }
 
 const struct teredo_peer *
 teredo_client_peer(const struct teredo_client *c, const struct ip6_addr *addr)
 {
-	return peer_find(c, addr);
+	for (size_t i = 0; i < c->peer_cap; i++)
+		if (peer_is(&c->peers[i], addr))
+			return &c->peers[i];
+	return NULL;
 }
 
 static void

@@ -172,6 +172,7 @@ struct teredo_client {
 	struct teredo_peer *peers;
 	size_t peer_cap;
 	size_t peers_pending; /* peers with a bubble retry scheduled */
+	size_t last_peer;     /* index of the peer found last */
 	struct teredo_client_stats stats;
 };
 
