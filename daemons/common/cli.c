@@ -5,7 +5,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "conf/conf.h"
 
 #include "sys/daemon.h"
 #include "sys/log.h"
@@ -147,6 +150,25 @@ daemon_print_conf(int format_rc, const char *text)
 	if (format_rc < 0)
 		return 1;
 	fputs(text, stdout);
+	return 0;
+}
+
+int
+daemon_socket_dir(const char *socket_path)
+{
+	char dir[CONF_PATH_MAX + 1];
+	const char *slash = strrchr(socket_path, '/');
+	size_t n;
+
+	if (slash == NULL || slash == socket_path)
+		return 0;
+	n = (size_t)(slash - socket_path);
+	if (n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, socket_path, n);
+	dir[n] = '\0';
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
 	return 0;
 }
 

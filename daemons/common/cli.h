@@ -48,6 +48,12 @@ MUST_CHECK int daemon_read_conf(const struct daemon_cli *cli, const char **text,
 /* -n: prints the canonical configuration text; the exit status. */
 int daemon_print_conf(int format_rc, const char *text);
 
+/*
+ * Creates the directory that will hold the control socket (the default,
+ * /run/shipworm, does not exist on a fresh system), mode 0755.  -errno.
+ */
+MUST_CHECK int daemon_socket_dir(const char *socket_path);
+
 /* Detaches unless -f, and opens the pidfile (-p).  -errno. */
 MUST_CHECK int daemon_start(struct daemon_cli *cli);
 

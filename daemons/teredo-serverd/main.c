@@ -209,7 +209,8 @@ run(struct serverd *d, struct daemon_cli *cli)
 				    &refs[i])) < 0)
 			return rc;
 	}
-	if ((rc = ctl_server_open(d->loop, d->conf.control_socket, 0660,
+	if ((rc = daemon_socket_dir(d->conf.control_socket)) < 0 ||
+	    (rc = ctl_server_open(d->loop, d->conf.control_socket, 0660,
 				  on_control, d, &ctl)) < 0) {
 		log_err(rc, "control socket %s", d->conf.control_socket);
 		return rc;

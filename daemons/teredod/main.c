@@ -396,7 +396,8 @@ main(int argc, char **argv)
 	}
 	if ((rc = ev_open(&d.loop)) < 0 || (rc = setup(&d)) < 0)
 		goto out;
-	if ((rc = ctl_server_open(d.loop, d.conf.control_socket, 0660,
+	if ((rc = daemon_socket_dir(d.conf.control_socket)) < 0 ||
+	    (rc = ctl_server_open(d.loop, d.conf.control_socket, 0660,
 				  on_control, &d, &ctl)) < 0) {
 		log_err(rc, "control socket %s", d.conf.control_socket);
 		goto out;
