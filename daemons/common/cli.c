@@ -11,6 +11,7 @@
 #include "conf/conf.h"
 
 #include "sys/daemon.h"
+#include "sys/ev.h"
 #include "sys/log.h"
 #include "sys/privdrop.h"
 
@@ -209,4 +210,29 @@ daemon_exit(struct daemon_cli *cli)
 {
 	if (cli->pidfile != NULL)
 		pidfile_close(cli->pidfile_fd, cli->pidfile);
+}
+
+void
+daemon_on_signal(struct ev_loop *loop, int signo, void *arg)
+{
+	(void)arg;
+	log_info("signal %d: exiting", signo);
+	ev_stop(loop);
+}
+
+size_t
+daemon_ctl_answer(int rc, const char *request, const char *known, char *out,
+		  size_t cap)
+{
+	int n;
+
+	if (rc == -ENOENT)
+		n = snprintf(out, cap,
+			     "error: unknown request \"%s\" (try: %s)\n",
+			     request, known);
+	else if (rc < 0)
+		n = snprintf(out, cap, "error: %s\n", strerror(-rc));
+	else
+		return strlen(out);
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }

@@ -62,4 +62,17 @@ MUST_CHECK int daemon_ready(struct daemon_cli *cli, bool keep_net_admin);
 
 void daemon_exit(struct daemon_cli *cli);
 
+struct ev_loop;
+
+/* The SIGTERM/SIGINT handler of both daemons: log and leave the loop. */
+void daemon_on_signal(struct ev_loop *loop, int signo, void *arg);
+
+/*
+ * The control socket's answer once a report was formatted into out (rc from
+ * teredo_report_*), or the list of requests when none matched (rc
+ * -ENOENT): the number of bytes to send.
+ */
+size_t daemon_ctl_answer(int rc, const char *request, const char *known,
+			 char *out, size_t cap);
+
 #endif

@@ -145,21 +145,8 @@ on_control(const char *request, char *out, size_t cap, void *arg)
 	else if (strncmp(request, "stats", 5) == 0)
 		rc = teredo_report_server_stats(&d->server, json, out, cap);
 	else
-		return (size_t)snprintf(out, cap,
-					"error: unknown request \"%s\" (try: "
-					"show state, stats)\n",
-					request);
-	if (rc < 0)
-		return (size_t)snprintf(out, cap, "error: %s\n", strerror(-rc));
-	return strlen(out);
-}
-
-static void
-on_signal(struct ev_loop *loop, int signo, void *arg)
-{
-	(void)arg;
-	log_info("signal %d: exiting", signo);
-	ev_stop(loop);
+		rc = -ENOENT;
+	return daemon_ctl_answer(rc, request, "show state, stats", out, cap);
 }
 
 static int
@@ -215,8 +202,8 @@ run(struct serverd *d, struct daemon_cli *cli)
 		log_err(rc, "control socket %s", d->conf.control_socket);
 		return rc;
 	}
-	if ((rc = ev_signal(d->loop, SIGTERM, on_signal, d)) < 0 ||
-	    (rc = ev_signal(d->loop, SIGINT, on_signal, d)) < 0)
+	if ((rc = ev_signal(d->loop, SIGTERM, daemon_on_signal, d)) < 0 ||
+	    (rc = ev_signal(d->loop, SIGINT, daemon_on_signal, d)) < 0)
 		goto out;
 	if ((rc = daemon_ready(cli, false)) < 0)
 		goto out;

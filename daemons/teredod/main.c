@@ -247,21 +247,9 @@ on_control(const char *request, char *out, size_t cap, void *arg)
 	else if (strncmp(request, "stats", 5) == 0)
 		rc = teredo_report_client_stats(&d->client, json, out, cap);
 	else
-		return (size_t)snprintf(out, cap,
-					"error: unknown request \"%s\" (try: "
-					"show state, show peers, stats)\n",
-					request);
-	if (rc < 0)
-		return (size_t)snprintf(out, cap, "error: %s\n", strerror(-rc));
-	return strlen(out);
-}
-
-static void
-on_signal(struct ev_loop *loop, int signo, void *arg)
-{
-	(void)arg;
-	log_info("signal %d: exiting", signo);
-	ev_stop(loop);
+		rc = -ENOENT;
+	return daemon_ctl_answer(rc, request, "show state, show peers, stats",
+				 out, cap);
 }
 
 /* ServerAddress may be a name: resolved once at start (IPv4 only). */
@@ -355,8 +343,8 @@ setup(struct teredod *d)
 	ev_set_before_sleep(d->loop, before_sleep, d);
 	if ((rc = ev_fd_add(d->loop, d->udp_fd, EV_READ, on_udp, d)) < 0 ||
 	    (rc = ev_fd_add(d->loop, d->tun_fd, EV_READ, on_tun, d)) < 0 ||
-	    (rc = ev_signal(d->loop, SIGTERM, on_signal, d)) < 0 ||
-	    (rc = ev_signal(d->loop, SIGINT, on_signal, d)) < 0)
+	    (rc = ev_signal(d->loop, SIGTERM, daemon_on_signal, d)) < 0 ||
+	    (rc = ev_signal(d->loop, SIGINT, daemon_on_signal, d)) < 0)
 		return rc;
 	log_info("client of %s on %s, service port %u", d->conf.server_address,
 		 d->ifname, cfg.local_port);
