@@ -88,6 +88,23 @@ udp_local(int fd, uint32_t *ipv4, uint16_t *port)
 }
 
 int
+udp_set_buffers(int fd, int bytes)
+{
+	static const int opts[][2] = {
+		{SO_RCVBUFFORCE, SO_RCVBUF},
+		{SO_SNDBUFFORCE, SO_SNDBUF},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		if (setsockopt(fd, SOL_SOCKET, opts[i][0], &bytes,
+			       sizeof(bytes)) < 0 &&
+		    setsockopt(fd, SOL_SOCKET, opts[i][1], &bytes,
+			       sizeof(bytes)) < 0)
+			return -errno;
+	return 0;
+}
+
+int
 udp_get_pmtudisc(int fd, int *mode)
 {
 	socklen_t len = sizeof(*mode);

@@ -97,6 +97,14 @@ MUST_CHECK int udp_send_batch(int fd, const struct udp_dgram *v, size_t n,
 MUST_CHECK int udp_send(int fd, const void *buf, size_t len, uint32_t ipv4,
 			uint16_t port);
 
+/*
+ * Sets the socket's receive and send buffers to `bytes` each, past the
+ * system's rmem_max/wmem_max when the process may (SO_RCVBUFFORCE needs
+ * CAP_NET_ADMIN): a tunnel endpoint receives bursts of a whole sendmmsg()
+ * batch, which the default ~200 KiB drops.  -errno from setsockopt().
+ */
+MUST_CHECK int udp_set_buffers(int fd, int bytes);
+
 /* Reads back IP_MTU_DISCOVER into *mode (IP_PMTUDISC_DONT expected). */
 MUST_CHECK int udp_get_pmtudisc(int fd, int *mode);
 

@@ -24,7 +24,8 @@
 
 #define DEFAULT_CONF "/etc/miredo/miredo-server.conf"
 #define RX_BUF 2048
-#define TX_BUF (RX_BUF + 64) /* a relayed datagram gains an origin */
+#define TX_BUF (RX_BUF + 64)	/* a relayed datagram gains an origin */
+#define SOCKET_BUFFER (4 << 20) /* room for bursts of solicitations */
 
 /* Sockets: [address index * 2 + (port is the probe port)]. */
 enum { SOCK_COUNT = 4 };
@@ -192,6 +193,8 @@ run(struct serverd *d, struct daemon_cli *cli)
 				port);
 			return rc;
 		}
+		if ((rc = udp_set_buffers(d->fd[i], SOCKET_BUFFER)) < 0)
+			log_warn(rc, "socket buffers stay at the default");
 		if ((rc = ev_fd_add(d->loop, d->fd[i], EV_READ, on_readable,
 				    &refs[i])) < 0)
 			return rc;

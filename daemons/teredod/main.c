@@ -35,7 +35,8 @@
 #define DEFAULT_CONF "/etc/miredo/miredo.conf"
 #define RX_BUF 2048
 #define TUN_BUF 65536
-#define TUN_BURST 64 /* packets read from the TUN per loop turn */
+#define TUN_BURST 64		/* packets read from the TUN per loop turn */
+#define SOCKET_BUFFER (4 << 20) /* room for a peer's sendmmsg() bursts */
 
 struct teredod {
 	struct teredo_client_conf conf;
@@ -318,6 +319,8 @@ setup(struct teredod *d)
 	}
 	if ((rc = udp_local(d->udp_fd, &local_ipv4, &cfg.local_port)) < 0)
 		return rc;
+	if ((rc = udp_set_buffers(d->udp_fd, SOCKET_BUFFER)) < 0)
+		log_warn(rc, "socket buffers stay at the system default");
 	if ((rc = tun_open(d->conf.interface_name, d->ifname, &d->tun_fd)) <
 	    0) {
 		log_err(rc, "failed to open the tunnel adapter %s",

@@ -154,6 +154,16 @@ main(void)
 	is_int(udp_get_pmtudisc(a, &mode), 0, "read IP_MTU_DISCOVER");
 	is_int(mode, IP_PMTUDISC_DONT, "IP_PMTUDISC_DONT: DF never set");
 	{
+		int size = 0;
+		socklen_t len = sizeof(size);
+
+		/* Past rmem_max as root (SO_RCVBUFFORCE); Linux doubles it. */
+		is_int(udp_set_buffers(a, 4 << 20), 0, "udp_set_buffers 4 MiB");
+		if (getsockopt(a, SOL_SOCKET, SO_RCVBUF, &size, &len) < 0)
+			size = -1;
+		ok(size >= 4 << 20, "receive buffer now %d bytes", size);
+	}
+	{
 		int on = 0;
 		socklen_t len = sizeof(on);
 
