@@ -505,10 +505,14 @@ send_direct_bubbles(struct teredo_client *c, const struct teredo_peer *p,
 	if (teredo_addr_read(&p->addr, &t) < 0)
 		return;
 	/* RFC 4380 §5.2.4: only to a global unicast embedded IPv4. */
-	if (teredo_ipv4_is_global(t.mapped_ipv4, NULL, 0))
+	if (teredo_ipv4_is_global(t.mapped_ipv4, NULL, 0) && t.mapped_port != 0)
 		send_bubble(c, p, t.mapped_ipv4, t.mapped_port, with_nonce,
 			    nonce);
-	if (p->mapped_ipv4 != t.mapped_ipv4 || p->mapped_port != t.mapped_port)
+	/* A mapping learned from the peer's own packets (RFC 6081 SNS). */
+	if ((p->mapped_ipv4 != t.mapped_ipv4 ||
+	     p->mapped_port != t.mapped_port) &&
+	    p->mapped_port != 0 &&
+	    teredo_ipv4_is_global(p->mapped_ipv4, NULL, 0))
 		send_bubble(c, p, p->mapped_ipv4, p->mapped_port, with_nonce,
 			    nonce);
 }
@@ -567,7 +571,9 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 		queue_drop_all(c, p);
 		return;
 	}
-	if (teredo_addr_read(&p->addr, &t) < 0) {
+	/* Only to a peer whose server we may send to (§5.2.4, as Miredo). */
+	if (teredo_addr_read(&p->addr, &t) < 0 ||
+	    !teredo_ipv4_is_global(t.server_ipv4, NULL, 0)) {
 		peer_set_retry(c, p, 0);
 		return;
 	}
@@ -662,9 +668,10 @@ teredo_client_on_tun(struct teredo_client *c, uint64_t now, const uint8_t *ip6,
 		return;
 	}
 	/* §5.2.4: the embedded IPv4 must be global; Miredo also checks the
-	 * server field. */
+	 * server field.  Port 0 is no UDP endpoint. */
 	if (!teredo_ipv4_is_global(dst.mapped_ipv4, NULL, 0) ||
-	    !teredo_ipv4_is_global(dst.server_ipv4, NULL, 0)) {
+	    !teredo_ipv4_is_global(dst.server_ipv4, NULL, 0) ||
+	    dst.mapped_port == 0) {
 		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
 		return;
 	}
@@ -704,7 +711,9 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 	struct teredo_peer *p;
 
 	if (teredo_addr_read(&pkt->ip6.src, &src) < 0 ||
-	    !teredo_ipv4_is_global(src.mapped_ipv4, NULL, 0)) {
+	    !teredo_ipv4_is_global(src.mapped_ipv4, NULL, 0) ||
+	    !teredo_ipv4_is_global(src.server_ipv4, NULL, 0) ||
+	    src.mapped_port == 0) {
 		drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
 		return;
 	}
@@ -720,6 +729,7 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 	if (pkt->has_origin &&
 	    (pkt->origin.ipv4 != src.mapped_ipv4 ||
 	     pkt->origin.port != src.mapped_port) &&
+	    pkt->origin.port != 0 &&
 	    teredo_ipv4_is_global(pkt->origin.ipv4, NULL, 0))
 		send_bubble(c, p, pkt->origin.ipv4, pkt->origin.port,
 			    pkt->trailers.has_nonce, p->nonce_received);
