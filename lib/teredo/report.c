@@ -27,6 +27,18 @@ field(struct strbuf *o, bool json, bool *first, const char *key,
 	*first = false;
 }
 
+/* netsh's title, or the opening of a JSON object. */
+static void
+state_begin(struct strbuf *o, bool json)
+{
+	if (json)
+		strbuf_put(o, "{");
+	else
+		strbuf_put(o,
+			   "Teredo Parameters\n"
+			   "---------------------------------------------\n");
+}
+
 int
 teredo_report_state(const struct teredo_client *c,
 		    const struct teredo_report_info *info, bool json, char *buf,
@@ -37,12 +49,7 @@ teredo_report_state(const struct teredo_client *c,
 	struct strbuf o;
 
 	strbuf_init(&o, buf, cap);
-	if (json)
-		strbuf_put(&o, "{");
-	else
-		strbuf_put(&o,
-			   "Teredo Parameters\n"
-			   "---------------------------------------------\n");
+	state_begin(&o, json);
 	field(&o, json, &first, "Type", "type", info->type);
 	field(&o, json, &first, "Server Name", "server_name",
 	      info->server_name);
@@ -179,12 +186,7 @@ teredo_report_server_state(const struct teredo_server *s, bool json, char *buf,
 	strbuf_init(&o, buf, cap);
 	ipv4_format(s->ipv4[0], a);
 	ipv4_format(s->ipv4[1], b);
-	if (json)
-		strbuf_put(&o, "{");
-	else
-		strbuf_put(&o,
-			   "Teredo Parameters\n"
-			   "---------------------------------------------\n");
+	state_begin(&o, json);
 	field(&o, json, &first, "Type", "type", "server");
 	field(&o, json, &first, "Primary Address", "primary_address", a);
 	field(&o, json, &first, "Secondary Address", "secondary_address", b);

@@ -4,6 +4,7 @@
  * numbers are teredo-spec.md §7.
  */
 #include "tap.h"
+#include "teredo_test.h"
 #include "teredo/addr.h"
 #include "teredo/client.h"
 #include "teredo/msg.h"
@@ -209,19 +210,6 @@ tun_ping(struct teredo_client *c, uint64_t now, const struct ip6_addr *dst)
 		abort();
 	teredo_client_on_tun(c, now, buf, len);
 	return nsent - before;
-}
-
-static struct ip6_addr
-teredo(uint32_t server, uint32_t ipv4, uint16_t port)
-{
-	struct teredo_addr t = {.prefix = TEREDO_PREFIX,
-				.server_ipv4 = server,
-				.mapped_ipv4 = ipv4,
-				.mapped_port = port};
-	struct ip6_addr a;
-
-	teredo_addr_write(&t, &a);
-	return a;
 }
 
 static void

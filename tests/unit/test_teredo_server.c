@@ -4,6 +4,7 @@
  * are teredo-spec.md §7.
  */
 #include "tap.h"
+#include "teredo_test.h"
 #include "teredo/addr.h"
 #include "teredo/msg.h"
 #include "teredo/server.h"
@@ -14,19 +15,6 @@
 
 static const uint8_t nonce[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 static uint8_t out[2048];
-
-static struct ip6_addr
-teredo(uint32_t server, uint32_t ipv4, uint16_t port)
-{
-	struct teredo_addr t = {.prefix = TEREDO_PREFIX,
-				.server_ipv4 = server,
-				.mapped_ipv4 = ipv4,
-				.mapped_port = port};
-	struct ip6_addr a;
-
-	teredo_addr_write(&t, &a);
-	return a;
-}
 
 static void
 test_rs(struct teredo_server *s)
