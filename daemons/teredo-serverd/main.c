@@ -17,6 +17,7 @@
 #include "sys/ctl.h"
 #include "sys/ev.h"
 #include "sys/log.h"
+#include "sys/raw6.h"
 #include "sys/udp.h"
 #include "teredo/addr.h"
 #include "teredo/report.h"
@@ -45,6 +46,7 @@ struct serverd {
 	struct teredo_server_conf conf;
 	struct ev_loop *loop;
 	int fd[SOCK_COUNT];
+	int raw6_fd; /* native IPv6 output, or -1 */
 	uint64_t send_errors;
 	uint8_t rx[UDP_BATCH_MAX][RX_BUF];
 	struct tx_batch tx[SOCK_COUNT];
@@ -116,8 +118,15 @@ on_readable(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		slot = d->tx[0].buf[d->tx[0].n];
 		if (teredo_server_input(&d->server, local, v[i].buf, v[i].len,
 					v[i].peer_ipv4, v[i].peer_port, slot,
-					TX_BUF, &out) < 0 ||
-		    out.action != TEREDO_SERVER_UDP)
+					TX_BUF, &out) < 0)
+			continue;
+		if (out.action == TEREDO_SERVER_NATIVE) {
+			/* Rare (echo tests): no batching needed. */
+			if (raw6_send(d->raw6_fd, slot, out.len) < 0)
+				d->send_errors++;
+			continue;
+		}
+		if (out.action != TEREDO_SERVER_UDP)
 			continue;
 		sock = out.from * 2 + (out.from_port == TEREDO_PROBE_PORT);
 		if (sock != 0)
@@ -199,6 +208,16 @@ run(struct serverd *d, struct daemon_cli *cli)
 				    &refs[i])) < 0)
 			return rc;
 	}
+	/*
+	 * RFC 4380 §5.3.1: echo tests toward native hosts leave over native
+	 * IPv6.  Without a raw socket (no CAP_NET_RAW, no IPv6) the server
+	 * still serves qualification and bubbles, as Miredo's does.
+	 */
+	if ((rc = raw6_open(&d->raw6_fd)) < 0)
+		log_warn(rc, "no native IPv6 output: echo tests toward native "
+			     "IPv6 hosts are dropped");
+	else
+		d->server.native_forwarding = true;
 	if ((rc = daemon_socket_dir(d->conf.control_socket)) < 0 ||
 	    (rc = ctl_server_open(d->loop, d->conf.control_socket, 0660,
 				  on_control, d, &ctl)) < 0) {
@@ -241,6 +260,7 @@ main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < SOCK_COUNT; i++)
 		d.fd[i] = -1;
+	d.raw6_fd = -1;
 	if ((rc = daemon_start(&cli)) < 0) {
 		fprintf(stderr, "%s: cannot start: %s\n", cli.prog,
 			strerror(-rc));
@@ -249,6 +269,7 @@ main(int argc, char **argv)
 	rc = run(&d, &cli);
 	for (unsigned i = 0; i < SOCK_COUNT; i++)
 		udp_close(d.fd[i]);
+	raw6_close(d.raw6_fd);
 	ev_close(d.loop);
 	daemon_exit(&cli);
 	return rc < 0 ? 1 : 0;

@@ -35,7 +35,9 @@
 #define DEFAULT_CONF "/etc/miredo/miredo.conf"
 #define RX_BUF 2048
 #define TUN_BUF 65536
-#define TUN_BURST 64		/* packets read from the TUN per loop turn */
+#define TUN_BURST 64 /* packets read from the TUN per loop turn */
+/* RFC 4380 §5.5: Teredo only when nothing else reaches IPv6 (Miredo's). */
+#define LAST_RESORT_METRIC 1029
 #define SOCKET_BUFFER (4 << 20) /* room for a peer's sendmmsg() bursts */
 
 struct teredod {
@@ -113,10 +115,16 @@ io_deliver(void *ctx, const uint8_t *ip6, size_t len)
 static void
 io_address(void *ctx, const struct ip6_addr *addr)
 {
+	static const struct ip6_addr any;
 	struct teredod *d = ctx;
 	char text[IP6_ADDR_TEXT_LEN];
 	int rc;
 
+	if (d->have_addr &&
+	    (rc = rtnl_route6_del(d->ifname, any.bytes, 0,
+				  LAST_RESORT_METRIC)) < 0 &&
+	    rc != -ESRCH)
+		log_warn(rc, "cannot remove the default route");
 	if (d->have_addr &&
 	    (rc = rtnl_addr6_del(d->ifname, d->addr.bytes, 32)) < 0)
 		log_warn(rc, "cannot remove the old address");
@@ -133,6 +141,16 @@ io_address(void *ctx, const struct ip6_addr *addr)
 	d->have_addr = true;
 	d->addr = *addr;
 	log_info("address %s on %s", text, d->ifname);
+	/*
+	 * Native IPv6 destinations through the tunnel too (RFC 4380 §5.2.9,
+	 * relays): a default route that any other IPv6 connectivity beats
+	 * (RFC 4380 §5.5: Teredo is the last resort; Miredo's metric).
+	 */
+	if ((rc = rtnl_route6_add(d->ifname, any.bytes, 0,
+				  LAST_RESORT_METRIC)) < 0 &&
+	    rc != -EEXIST)
+		log_warn(rc, "cannot add the default route through %s",
+			 d->ifname);
 }
 
 static void
@@ -289,6 +307,25 @@ load_conf(const struct daemon_cli *cli, struct teredo_client_conf *conf)
 }
 
 static int
+add_relay_route(struct teredod *d)
+{
+	struct ip6_addr prefix = {{0}};
+	int rc;
+
+	prefix.bytes[0] = (uint8_t)(d->conf.prefix >> 24);
+	prefix.bytes[1] = (uint8_t)(d->conf.prefix >> 16);
+	prefix.bytes[2] = (uint8_t)(d->conf.prefix >> 8);
+	prefix.bytes[3] = (uint8_t)d->conf.prefix;
+	if ((rc = rtnl_route6_add(d->ifname, prefix.bytes, 32, 0)) < 0 &&
+	    rc != -EEXIST) {
+		log_err(rc, "cannot route the Teredo prefix through %s",
+			d->ifname);
+		return rc;
+	}
+	return 0;
+}
+
+static int
 setup(struct teredod *d)
 {
 	struct teredo_client_io io = {
@@ -303,13 +340,16 @@ setup(struct teredod *d)
 		.refresh_ms = d->conf.refresh_interval_s * 1000,
 		.symmetric_nat_support = d->conf.symmetric_nat_support,
 		.nat_probes = true,
+		.relay = conf_client_is_relay(&d->conf),
+		.relay_restricted = d->conf.relay_type == CONF_RELAY_RESTRICTED,
 	};
 	uint32_t local_ipv4;
 	int rc;
 
-	if ((rc = resolve(d->conf.server_address, &cfg.server_ipv4)) < 0)
+	if (!cfg.relay &&
+	    (rc = resolve(d->conf.server_address, &cfg.server_ipv4)) < 0)
 		return rc;
-	if (d->conf.server_address2[0] != '\0' &&
+	if (!cfg.relay && d->conf.server_address2[0] != '\0' &&
 	    (rc = resolve(d->conf.server_address2, &cfg.server2_ipv4)) < 0)
 		return rc;
 	if ((rc = udp_open(d->conf.bind_ipv4, d->conf.bind_port, &d->udp_fd)) <
@@ -319,6 +359,7 @@ setup(struct teredod *d)
 	}
 	if ((rc = udp_local(d->udp_fd, &local_ipv4, &cfg.local_port)) < 0)
 		return rc;
+	cfg.relay_ipv4 = local_ipv4;
 	if ((rc = udp_set_buffers(d->udp_fd, SOCKET_BUFFER)) < 0)
 		log_warn(rc, "socket buffers stay at the system default");
 	if ((rc = tun_open(d->conf.interface_name, d->ifname, &d->tun_fd)) <
@@ -330,10 +371,19 @@ setup(struct teredod *d)
 	/* No SLAAC or link-local on the tunnel: its one address is ours. */
 	if ((rc = rtnl_link_addrgen_none(d->ifname)) < 0 ||
 	    (rc = rtnl_ipv6_no_autoconf(d->ifname)) < 0 ||
-	    (rc = rtnl_link_up(d->ifname, IP6_MIN_MTU)) < 0) {
+	    (rc = rtnl_link_up(d->ifname,
+			       cfg.relay ? d->conf.mtu : IP6_MIN_MTU)) < 0) {
 		log_err(rc, "cannot configure %s", d->ifname);
 		return rc;
 	}
+	/*
+	 * RFC 4380 §5.4: a relay advertises the Teredo prefix into native
+	 * IPv6 routing; here, a route for the host, which forwards (the
+	 * administrator enables net.ipv6.conf.all.forwarding, as for
+	 * Miredo) and whose routing protocol may carry it further.
+	 */
+	if (cfg.relay && (rc = add_relay_route(d)) < 0)
+		return rc;
 	if ((d->peers = calloc(d->conf.max_peers, sizeof(*d->peers))) == NULL)
 		return -ENOMEM;
 	if ((rc = teredo_client_init(&d->client, &cfg, &io, d->peers,
@@ -349,8 +399,13 @@ setup(struct teredod *d)
 	    (rc = ev_signal(d->loop, SIGTERM, daemon_on_signal, d)) < 0 ||
 	    (rc = ev_signal(d->loop, SIGINT, daemon_on_signal, d)) < 0)
 		return rc;
-	log_info("client of %s on %s, service port %u", d->conf.server_address,
-		 d->ifname, cfg.local_port);
+	if (cfg.relay)
+		log_info("Teredo relay (%s) on %s, service port %u",
+			 conf_relay_type_name(d->conf.relay_type), d->ifname,
+			 cfg.local_port);
+	else
+		log_info("client of %s on %s, service port %u",
+			 d->conf.server_address, d->ifname, cfg.local_port);
 	return 0;
 }
 
@@ -371,14 +426,6 @@ main(int argc, char **argv)
 
 		return daemon_print_conf(
 			conf_client_format(&d.conf, text, sizeof(text)), text);
-	}
-	if (conf_client_is_relay(&d.conf)) {
-		fprintf(stderr,
-			"%s: %s: RelayType %s: relay mode is not available "
-			"yet\n",
-			cli.prog, cli.conf_path,
-			conf_relay_type_name(d.conf.relay_type));
-		return 1;
 	}
 	if ((rc = daemon_start(&cli)) < 0) {
 		fprintf(stderr, "%s: cannot start: %s\n", cli.prog,

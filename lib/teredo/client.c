@@ -9,12 +9,20 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/strbuf.h"
 #include "teredo/addr.h"
 #include "teredo/msg.h"
 #include "wire/rd.h"
 
 #define PROBE_INTERVAL_MS 2000
-#define QUEUE_HDR 2 /* each queued packet: 16-bit length, then bytes */
+/*
+ * Each queued packet: its direction, the IPv4 source and port it came from
+ * (inbound packets only), its length, then its bytes.
+ */
+#define QUEUE_HDR 9
+enum queued_dir { QUEUED_OUT = 0, QUEUED_IN = 1 };
+#define ECHO_HOP_LIMIT 64
+#define ECHO_ID 0x5357 /* "SW": ours, though only the nonce is checked */
 
 static const char *const state_names[] = {
 	[TEREDO_CLIENT_IDLE] = "dormant",
@@ -22,6 +30,7 @@ static const char *const state_names[] = {
 	[TEREDO_CLIENT_PROBE_SECONDARY] = "probe (secondary server)",
 	[TEREDO_CLIENT_QUALIFIED] = "qualified",
 	[TEREDO_CLIENT_OFFLINE] = "offline",
+	[TEREDO_CLIENT_RELAY] = "online (relay)",
 };
 
 static const char *const nat_names[] = {
@@ -48,6 +57,8 @@ static const char *const drop_names[TEREDO_CLIENT_DROP_COUNT] = {
 	[TEREDO_CLIENT_DROP_QUEUE_FULL] = "queue-full",
 	[TEREDO_CLIENT_DROP_UNREACHABLE] = "peer-unreachable",
 	[TEREDO_CLIENT_DROP_PEERS_FULL] = "peer-table-full",
+	[TEREDO_CLIENT_DROP_LOOP] = "relay-loop",
+	[TEREDO_CLIENT_DROP_NOT_TEREDO] = "source-not-teredo",
 };
 
 const char *
@@ -480,19 +491,39 @@ peer_get(struct teredo_client *c, uint64_t now, const struct ip6_addr *addr)
 }
 
 static void
-send_bubble(struct teredo_client *c, const struct teredo_peer *p,
-	    uint32_t dst_ipv4, uint16_t dst_port, bool with_nonce,
-	    uint32_t nonce)
+send_bubble_between(struct teredo_client *c, const struct ip6_addr *src,
+		    const struct ip6_addr *dst, uint32_t dst_ipv4,
+		    uint16_t dst_port, bool with_nonce, uint32_t nonce)
 {
 	struct teredo_trailers t = {.has_nonce = with_nonce, .nonce = nonce};
 	uint8_t buf[128];
 	size_t len;
 
-	if (teredo_bubble_write(buf, sizeof(buf), &c->addr, &p->addr,
+	if (teredo_bubble_write(buf, sizeof(buf), src, dst,
 				TEREDO_BUBBLE_HOP_LIMIT, NULL, &t, &len) < 0)
 		return;
 	c->io.send_udp(c->io.ctx, dst_ipv4, dst_port, buf, len);
 	c->stats.bubbles_sent++;
+}
+
+static void
+send_bubble(struct teredo_client *c, const struct teredo_peer *p,
+	    uint32_t dst_ipv4, uint16_t dst_port, bool with_nonce,
+	    uint32_t nonce)
+{
+	struct ip6_addr relay_src;
+	const struct ip6_addr *src = &c->addr;
+
+	/*
+	 * RFC 4380 §5.4.1: a relay has no Teredo address; its bubbles come
+	 * from a link-local one, and the client's answer comes back to it.
+	 */
+	if (c->cfg.relay) {
+		teredo_client_link_local(!c->cfg.relay_restricted, &relay_src);
+		src = &relay_src;
+	}
+	send_bubble_between(c, src, &p->addr, dst_ipv4, dst_port, with_nonce,
+			    nonce);
 }
 
 /* Direct bubbles to the embedded mapping and to a learned one, if other. */
@@ -518,14 +549,16 @@ send_direct_bubbles(struct teredo_client *c, const struct teredo_peer *p,
 }
 
 static void
-queue_drop_all(struct teredo_client *c, struct teredo_peer *p)
+queue_drop_all(struct teredo_client *c, struct teredo_peer *p,
+	       enum teredo_client_drop why)
 {
 	struct rd rd;
 
 	rd_init(&rd, p->queue, p->queue_len);
 	while (rd_left(&rd) > 0) {
+		rd_skip(&rd, QUEUE_HDR - 2);
 		rd_skip(&rd, rd_u16(&rd));
-		drop(c, TEREDO_CLIENT_DROP_UNREACHABLE);
+		drop(c, why);
 	}
 	p->queue_len = 0;
 }
@@ -568,7 +601,7 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 					     "symmetric");
 			p->gave_up = true;
 		}
-		queue_drop_all(c, p);
+		queue_drop_all(c, p, TEREDO_CLIENT_DROP_UNREACHABLE);
 		return;
 	}
 	/* Only to a peer whose server we may send to (§5.2.4, as Miredo). */
@@ -577,8 +610,15 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 		peer_set_retry(c, p, 0);
 		return;
 	}
-	send_direct_bubbles(c, p, false, 0);
-	/* RFC 6081 §5.2.4.1: a fresh random nonce in each indirect bubble. */
+	/* A cone relay has nothing of its own to open with a direct bubble;
+	 * a restricted one does (RFC 4380 §5.4.1). */
+	if (!c->cfg.relay || c->cfg.relay_restricted)
+		send_direct_bubbles(c, p, false, 0);
+	/*
+	 * RFC 6081 §5.2.4.1: a fresh random nonce in each indirect bubble.
+	 * A relay sends one too (an extension, teredo-spec.md §4.10): its
+	 * echo in a direct bubble lets a client behind a symmetric NAT in.
+	 */
 	do
 		p->nonce_sent = random_u32(c);
 	while (p->nonce_sent == 0);
@@ -598,40 +638,229 @@ send_to_peer(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 }
 
 static void
+deliver(struct teredo_client *c, const uint8_t *ip6, size_t len)
+{
+	c->io.deliver(c->io.ctx, ip6, len);
+	c->stats.packets_delivered++;
+}
+
+/*
+ * The peer is trusted now: outbound packets go to its mapping; inbound
+ * ones (a native peer's, held during its echo test) reach the stack only
+ * if they came from the mapping the test just proved.
+ */
+static void
 queue_flush(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 {
 	struct rd rd;
 
 	rd_init(&rd, p->queue, p->queue_len);
 	while (rd_left(&rd) > 0) {
+		uint8_t dir = rd_u8(&rd);
+		uint32_t src_ipv4 = rd_u32(&rd);
+		uint16_t src_port = rd_u16(&rd);
 		size_t n = rd_u16(&rd);
 		const uint8_t *pkt = rd_take(&rd, n);
 
-		if (pkt != NULL)
+		if (pkt == NULL)
+			break;
+		if (dir == QUEUED_OUT)
 			send_to_peer(c, now, p, pkt, n);
+		else if (src_ipv4 == p->mapped_ipv4 &&
+			 src_port == p->mapped_port)
+			deliver(c, pkt, n);
+		else
+			drop(c, TEREDO_CLIENT_DROP_MAPPING);
 	}
 	p->queue_len = 0;
 	peer_set_retry(c, p, 0);
 }
 
 static void
-queue_add(struct teredo_client *c, struct teredo_peer *p, const uint8_t *ip6,
-	  size_t len)
+queue_add(struct teredo_client *c, struct teredo_peer *p, enum queued_dir dir,
+	  uint32_t src_ipv4, uint16_t src_port, const uint8_t *ip6, size_t len)
 {
+	uint8_t *q = p->queue + p->queue_len;
+
 	if (len + QUEUE_HDR > sizeof(p->queue) - p->queue_len) {
 		drop(c, TEREDO_CLIENT_DROP_QUEUE_FULL);
 		return;
 	}
-	p->queue[p->queue_len] = (uint8_t)(len >> 8);
-	p->queue[p->queue_len + 1] = (uint8_t)len;
-	memcpy(p->queue + p->queue_len + QUEUE_HDR, ip6, len);
+	q[0] = (uint8_t)dir;
+	q[1] = (uint8_t)(src_ipv4 >> 24);
+	q[2] = (uint8_t)(src_ipv4 >> 16);
+	q[3] = (uint8_t)(src_ipv4 >> 8);
+	q[4] = (uint8_t)src_ipv4;
+	q[5] = (uint8_t)(src_port >> 8);
+	q[6] = (uint8_t)src_port;
+	q[7] = (uint8_t)(len >> 8);
+	q[8] = (uint8_t)len;
+	memcpy(q + QUEUE_HDR, ip6, len);
 	p->queue_len += len + QUEUE_HDR;
+}
+
+/*
+ * RFC 4380 §5.2.9: the direct IPv6 connectivity test.  An ICMPv6 echo
+ * request carrying a random nonce goes to the native peer through our
+ * server; the answer comes back through the relay nearest the peer, and
+ * that relay's IPv4:port becomes the peer's mapping.  The nonce keeps
+ * off-path attackers from posing as the relay (§7.2.2).  Paced like
+ * bubbles: 2 s apart, 4 tries (Miredo: once and 3 repeats).
+ */
+static void
+echo_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
+{
+	struct icmp6_echo echo = {
+		.id = ECHO_ID,
+		.data = p->echo_nonce,
+		.data_len = sizeof(p->echo_nonce),
+	};
+	uint8_t buf[IP6_HEADER_LEN + ICMP6_ECHO_HEADER_LEN +
+		    TEREDO_ECHO_NONCE_LEN];
+	char text[46];
+	size_t len;
+
+	if (now - p->last_bubble_ms < TEREDO_BUBBLE_SPACING_MS) {
+		peer_set_retry(c, p,
+			       p->last_bubble_ms + TEREDO_BUBBLE_SPACING_MS);
+		return;
+	}
+	if (p->bubbles >= TEREDO_ECHO_TRIES) {
+		peer_set_retry(c, p, 0);
+		p->echo_pending = false;
+		p->bubbles = 0;
+		if (p->queue_len > 0) {
+			format_addr(&p->addr, text);
+			logf_(c,
+			      "%s unreachable: no Teredo relay answered the "
+			      "connectivity test (%u echo requests through "
+			      "our server)",
+			      text, TEREDO_ECHO_TRIES);
+		}
+		queue_drop_all(c, p, TEREDO_CLIENT_DROP_NO_RELAY);
+		return;
+	}
+	if (!p->echo_pending) {
+		c->io.random(c->io.ctx, p->echo_nonce, sizeof(p->echo_nonce));
+		p->echo_pending = true;
+	}
+	echo.seq = (uint16_t)p->bubbles;
+	if (teredo_echo_write(buf, sizeof(buf), &c->addr, &p->addr,
+			      ECHO_HOP_LIMIT, ICMP6_ECHO_REQUEST, &echo,
+			      &len) < 0)
+		return;
+	c->io.send_udp(c->io.ctx, c->cfg.server_ipv4, TEREDO_PORT, buf, len);
+	c->stats.echo_sent++;
+	p->bubbles++;
+	p->last_tx_ms = p->last_bubble_ms = now;
+	peer_set_retry(c, p, now + TEREDO_BUBBLE_SPACING_MS);
+}
+
+/* The next round of whatever brings this peer to trust. */
+static void
+peer_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
+{
+	if (!c->cfg.relay && !teredo_addr_is_teredo(&p->addr))
+		echo_round(c, now, p);
+	else
+		bubble_round(c, now, p);
 }
 
 static bool
 peer_valid(const struct teredo_peer *p, uint64_t now)
 {
 	return p->trusted && now - p->last_rx_ms < TEREDO_PEER_VALID_MS;
+}
+
+/* Only a global unicast IPv6 address is a native peer worth a test. */
+static bool
+native_is_reachable(const struct ip6_addr *a)
+{
+	/* 2000::/3: global unicast (RFC 4291 §2.4); the rest is either
+	 * local scope, multicast or no unicast address at all. */
+	return (a->bytes[0] & 0xe0) == 0x20;
+}
+
+/* Sends to a peer now, queues for it, or starts what makes it trusted. */
+static void
+transmit_to_peer(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
+		 const uint8_t *ip6, size_t len)
+{
+	p->last_use_ms = now;
+	/* Case 1: a trusted, valid peer. */
+	if (peer_valid(p, now)) {
+		send_to_peer(c, now, p, ip6, len);
+		return;
+	}
+	if (p->trusted) {
+		/*
+		 * Trusted but silent for 30 s: keep the traffic flowing to the
+		 * known mapping while bubbles (or echoes) revalidate it,
+		 * rather than stalling a one-way stream.
+		 */
+		send_to_peer(c, now, p, ip6, len);
+		if (p->retry_ms == 0)
+			peer_round(c, now, p);
+		return;
+	}
+	/*
+	 * Case 2 (a native peer: the echo test) or case 5 (RFC 5991 §3.2:
+	 * every Teredo peer is treated as non-cone); relays likewise
+	 * (RFC 4380 §5.4.1, RFC 5991 §3.2: C is treated as 0).
+	 */
+	queue_add(c, p, QUEUED_OUT, 0, 0, ip6, len);
+	if (p->retry_ms == 0)
+		peer_round(c, now, p);
+}
+
+/*
+ * §5.2.4 and §5.4.1: the embedded IPv4 must be global unicast; Miredo
+ * also checks the server field.  Port 0 is no UDP endpoint.
+ */
+static bool
+teredo_dst_is_valid(const struct teredo_addr *dst)
+{
+	return teredo_ipv4_is_global(dst->mapped_ipv4, NULL, 0) &&
+	       teredo_ipv4_is_global(dst->server_ipv4, NULL, 0) &&
+	       dst->mapped_port != 0;
+}
+
+/* Relay mode: a packet from the native IPv6 side for a Teredo client. */
+static void
+relay_on_tun(struct teredo_client *c, uint64_t now, const struct ip6_header *h,
+	     const uint8_t *ip6, size_t len)
+{
+	struct teredo_addr dst;
+	struct teredo_peer *p;
+
+	/*
+	 * Loop guard: a Teredo source arriving from the native side would be
+	 * sent back into Teredo (another relay's, or a routing loop).
+	 */
+	if (teredo_addr_is_teredo(&h->src)) {
+		drop(c, TEREDO_CLIENT_DROP_LOOP);
+		return;
+	}
+	if (!native_is_reachable(&h->src)) {
+		drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
+		return;
+	}
+	/* We route 2001::/32 only; anything else is a routing mistake. */
+	if (teredo_addr_read(&h->dst, &dst) < 0 || !teredo_dst_is_valid(&dst)) {
+		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
+		return;
+	}
+	/* Loop guard: never encapsulate toward our own address. */
+	if (c->cfg.relay_ipv4 != 0 && (dst.mapped_ipv4 == c->cfg.relay_ipv4 ||
+				       dst.server_ipv4 == c->cfg.relay_ipv4)) {
+		drop(c, TEREDO_CLIENT_DROP_LOOP);
+		return;
+	}
+	if ((p = peer_get(c, now, &h->dst)) == NULL) {
+		drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
+		return;
+	}
+	transmit_to_peer(c, now, p, ip6, len);
 }
 
 void
@@ -644,7 +873,8 @@ teredo_client_on_tun(struct teredo_client *c, uint64_t now, const uint8_t *ip6,
 	struct rd rd;
 
 	/* RFC 4380 §5.2: no Teredo traffic before qualification. */
-	if (c->state != TEREDO_CLIENT_QUALIFIED || !c->have_addr) {
+	if (c->state != TEREDO_CLIENT_RELAY &&
+	    (c->state != TEREDO_CLIENT_QUALIFIED || !c->have_addr)) {
 		drop(c, TEREDO_CLIENT_DROP_NOT_QUALIFIED);
 		return;
 	}
@@ -655,23 +885,30 @@ teredo_client_on_tun(struct teredo_client *c, uint64_t now, const uint8_t *ip6,
 		return;
 	}
 	len = (size_t)h.payload_len + IP6_HEADER_LEN;
+	if (ip6_addr_is_multicast(&h.dst)) {
+		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
+		return;
+	}
+	if (c->cfg.relay) {
+		relay_on_tun(c, now, &h, ip6, len);
+		return;
+	}
+	/* Relays and servers drop what a Teredo address did not send. */
 	if (!ip6_addr_equal(&h.src, &c->addr)) {
 		drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
 		return;
 	}
-	if (ip6_addr_is_multicast(&h.dst) || ip6_addr_equal(&h.dst, &c->addr)) {
+	if (ip6_addr_equal(&h.dst, &c->addr)) {
 		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
 		return;
 	}
 	if (teredo_addr_read(&h.dst, &dst) < 0) {
-		drop(c, TEREDO_CLIENT_DROP_NO_RELAY);
-		return;
-	}
-	/* §5.2.4: the embedded IPv4 must be global; Miredo also checks the
-	 * server field.  Port 0 is no UDP endpoint. */
-	if (!teredo_ipv4_is_global(dst.mapped_ipv4, NULL, 0) ||
-	    !teredo_ipv4_is_global(dst.server_ipv4, NULL, 0) ||
-	    dst.mapped_port == 0) {
+		/* Case 2: a native destination, reached through a relay. */
+		if (!native_is_reachable(&h.dst)) {
+			drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
+			return;
+		}
+	} else if (!teredo_dst_is_valid(&dst)) {
 		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
 		return;
 	}
@@ -679,27 +916,31 @@ teredo_client_on_tun(struct teredo_client *c, uint64_t now, const uint8_t *ip6,
 		drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
 		return;
 	}
-	p->last_use_ms = now;
-	/* Case 1: a trusted, valid peer. */
-	if (peer_valid(p, now)) {
-		send_to_peer(c, now, p, ip6, len);
+	transmit_to_peer(c, now, p, ip6, len);
+}
+
+/*
+ * An indirect bubble from a relay (RFC 4380 §5.4.1; teredo-spec.md §4.13):
+ * it comes from a relay's link-local or native address, so only the
+ * origin indication our server added says where the relay is.  The direct
+ * answer, addressed back to the bubble's source and echoing any nonce
+ * (RFC 6081 §5.2.4.2), opens our NAT to the relay and makes the relay
+ * trust us.  No peer entry: the relay has no address to key one on.
+ */
+static void
+on_relay_bubble(struct teredo_client *c, const struct teredo_packet *pkt)
+{
+	if (!pkt->has_origin || pkt->origin.port == 0 ||
+	    !teredo_ipv4_is_global(pkt->origin.ipv4, NULL, 0) ||
+	    ip6_addr_is_multicast(&pkt->ip6.src) ||
+	    ip6_addr_is_unspecified(&pkt->ip6.src)) {
+		drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
 		return;
 	}
-	if (p->trusted) {
-		/*
-		 * Trusted but silent for 30 s: keep the traffic flowing to the
-		 * known mapping while bubbles revalidate it, rather than
-		 * stalling a one-way stream.
-		 */
-		send_to_peer(c, now, p, ip6, len);
-		if (p->retry_ms == 0)
-			bubble_round(c, now, p);
-		return;
-	}
-	/* Case 5 (RFC 5991 §3.2: every peer is treated as non-cone). */
-	queue_add(c, p, ip6, len);
-	if (p->retry_ms == 0)
-		bubble_round(c, now, p);
+	c->stats.bubbles_received++;
+	send_bubble_between(c, &c->addr, &pkt->ip6.src, pkt->origin.ipv4,
+			    pkt->origin.port, pkt->trailers.has_nonce,
+			    pkt->trailers.nonce);
 }
 
 /* An indirect bubble relayed by our server: answer it directly. */
@@ -710,6 +951,10 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 	struct teredo_addr src;
 	struct teredo_peer *p;
 
+	if (!teredo_addr_is_teredo(&pkt->ip6.src)) {
+		on_relay_bubble(c, pkt);
+		return;
+	}
 	if (teredo_addr_read(&pkt->ip6.src, &src) < 0 ||
 	    !teredo_ipv4_is_global(src.mapped_ipv4, NULL, 0) ||
 	    !teredo_ipv4_is_global(src.server_ipv4, NULL, 0) ||
@@ -741,6 +986,102 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 		bubble_round(c, now, p);
 }
 
+/*
+ * Does this packet answer the echo test we run toward peer p?  An echo
+ * reply carrying our nonce does; so does a Destination Unreachable that
+ * quotes our echo request, as some hosts answer that way (teredo-spec.md
+ * §4.7), but only when the error comes from the address we pinged: an
+ * error from a firewall on the way must not vouch for the host behind it.
+ */
+static bool
+echo_answers(const struct teredo_client *c, const struct teredo_peer *p,
+	     const struct teredo_packet *pkt)
+{
+	struct ip6_header inner;
+	struct icmp6_msg m;
+	struct rd rd;
+	const uint8_t *nonce;
+
+	if (!p->echo_pending || teredo_packet_icmp6(pkt, &m) < 0 || m.code != 0)
+		return false;
+	if (m.type == ICMP6_ECHO_REPLY)
+		return m.u.echo.data_len >= TEREDO_ECHO_NONCE_LEN &&
+		       memcmp(m.u.echo.data, p->echo_nonce,
+			      TEREDO_ECHO_NONCE_LEN) == 0;
+	if (m.type != ICMP6_DST_UNREACH)
+		return false;
+	/* RFC 4443 §3.1: 4 unused bytes, then as much of ours as fits. */
+	rd_init(&rd, m.body, m.body_len);
+	rd_skip(&rd, 4);
+	if (ip6_header_read(&rd, &inner) < 0 ||
+	    inner.next_header != IP6_NEXT_ICMPV6 ||
+	    !ip6_addr_equal(&inner.src, &c->addr) ||
+	    !ip6_addr_equal(&inner.dst, &p->addr) ||
+	    rd_u8(&rd) != ICMP6_ECHO_REQUEST || rd_u8(&rd) != 0)
+		return false;
+	rd_skip(&rd, 6); /* checksum, identifier, sequence number */
+	nonce = rd_take(&rd, TEREDO_ECHO_NONCE_LEN);
+	return nonce != NULL &&
+	       memcmp(nonce, p->echo_nonce, TEREDO_ECHO_NONCE_LEN) == 0;
+}
+
+/*
+ * A packet from a native IPv6 host, through some relay (RFC 4380 §5.2.3).
+ * Rule 2: the answer to our echo test makes the relay it came through the
+ * peer's trusted mapping.  Rule 6: anything else waits, queued, while an
+ * echo test finds out which relay really serves that host: delivering it
+ * at once would let anyone who can send us UDP pose as any IPv6 host.
+ * Tests started this way are rate-limited (CVE-2006-6266: they make us
+ * send to addresses an attacker chose).
+ */
+static void
+on_native_from_relay(struct teredo_client *c, uint64_t now,
+		     const struct teredo_packet *pkt, struct teredo_peer *p,
+		     uint32_t src_ipv4, uint16_t src_port)
+{
+	char text[46], ip[16];
+
+	if (p != NULL && echo_answers(c, p, pkt)) {
+		p->trusted = true;
+		p->echo_pending = false;
+		p->mapped_ipv4 = src_ipv4;
+		p->mapped_port = src_port;
+		p->last_rx_ms = p->last_use_ms = now;
+		p->bubbles = 0;
+		c->stats.echo_answered++;
+		format_addr(&p->addr, text);
+		ipv4_format(src_ipv4, ip);
+		logf_(c, "%s reachable through the Teredo relay %s:%u", text,
+		      ip, src_port);
+		queue_flush(c, now, p);
+		return; /* our own test: not for the stack */
+	}
+	if (!native_is_reachable(&pkt->ip6.src)) {
+		drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
+		return;
+	}
+	if (p == NULL) {
+		if (now - c->echo_window_ms >= 1000) {
+			c->echo_window_ms = now;
+			c->echo_tests_started = 0;
+		}
+		if (c->echo_tests_started >= TEREDO_ECHO_TESTS_PER_S) {
+			drop(c, TEREDO_CLIENT_DROP_UNKNOWN_PEER);
+			return;
+		}
+		if ((p = peer_get(c, now, &pkt->ip6.src)) == NULL) {
+			drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
+			return;
+		}
+		c->echo_tests_started++;
+	}
+	p->last_use_ms = now;
+	queue_add(c, p, QUEUED_IN, src_ipv4, src_port, pkt->ip6_packet,
+		  pkt->ip6_len);
+	if (p->retry_ms == 0)
+		echo_round(c, now, p);
+}
+
 static void
 on_from_peer(struct teredo_client *c, uint64_t now,
 	     const struct teredo_packet *pkt, uint32_t src_ipv4,
@@ -769,6 +1110,9 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 	if (p != NULL && p->trusted && p->mapped_ipv4 == src_ipv4 &&
 	    p->mapped_port == src_port) {
 		/* §5.2.3 rule 1: a trusted peer from its known mapping. */
+	} else if (!teredo_addr_is_teredo(&pkt->ip6.src)) {
+		on_native_from_relay(c, now, pkt, p, src_ipv4, src_port);
+		return;
 	} else if (teredo_addr_read(&pkt->ip6.src, &src) == 0 &&
 		   src.mapped_ipv4 == src_ipv4 && src.mapped_port == src_port &&
 		   teredo_ipv4_is_global(src_ipv4, NULL, 0)) {
@@ -805,8 +1149,75 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 		c->stats.bubbles_received++;
 		return;
 	}
-	c->io.deliver(c->io.ctx, pkt->ip6_packet, pkt->ip6_len);
-	c->stats.packets_delivered++;
+	deliver(c, pkt->ip6_packet, pkt->ip6_len);
+}
+
+/*
+ * Relay mode, a datagram from a Teredo client (RFC 4380 §5.4.2): only a
+ * Teredo source whose embedded mapping is the datagram's source, or a
+ * peer we trust at its learned mapping, or the answer to our bubble's
+ * nonce (the RFC 6081 extension of teredo-spec.md §4.10, for clients
+ * behind symmetric NATs).  Like Miredo, a client we never heard of is
+ * dropped (§5.4.2 allows it): it must come through our bubble first.
+ */
+static void
+relay_on_udp(struct teredo_client *c, uint64_t now,
+	     const struct teredo_packet *pkt, uint32_t src_ipv4,
+	     uint16_t src_port)
+{
+	struct teredo_addr src;
+	struct teredo_peer *p;
+	bool bubble = teredo_packet_is_bubble(pkt);
+
+	if (teredo_addr_read(&pkt->ip6.src, &src) < 0) {
+		drop(c, TEREDO_CLIENT_DROP_NOT_TEREDO);
+		return;
+	}
+	if (ip6_addr_is_multicast(&pkt->ip6.dst)) {
+		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
+		return;
+	}
+	if ((p = peer_find(c, &pkt->ip6.src)) == NULL) {
+		drop(c, TEREDO_CLIENT_DROP_UNKNOWN_PEER);
+		return;
+	}
+	if (p->trusted && p->mapped_ipv4 == src_ipv4 &&
+	    p->mapped_port == src_port) {
+		/* A trusted client from its known mapping. */
+	} else if ((src.mapped_ipv4 == src_ipv4 &&
+		    src.mapped_port == src_port &&
+		    teredo_ipv4_is_global(src_ipv4, NULL, 0)) ||
+		   (bubble && pkt->trailers.has_nonce && p->nonce_sent != 0 &&
+		    pkt->trailers.nonce == p->nonce_sent)) {
+		p->trusted = true;
+		p->mapped_ipv4 = src_ipv4;
+		p->mapped_port = src_port;
+	} else {
+		drop(c, TEREDO_CLIENT_DROP_MAPPING);
+		return;
+	}
+	p->last_rx_ms = now;
+	p->last_use_ms = now;
+	p->bubbles = 0;
+	queue_flush(c, now, p);
+	if (bubble) {
+		c->stats.bubbles_received++;
+		return;
+	}
+	/*
+	 * We serve native destinations only (§5.4.2 SHOULD): Teredo to
+	 * Teredo goes directly between clients, and sending it back out
+	 * would loop between relays.
+	 */
+	if (teredo_addr_is_teredo(&pkt->ip6.dst)) {
+		drop(c, TEREDO_CLIENT_DROP_LOOP);
+		return;
+	}
+	if (!native_is_reachable(&pkt->ip6.dst)) {
+		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
+		return;
+	}
+	deliver(c, pkt->ip6_packet, pkt->ip6_len);
 }
 
 static bool
@@ -825,6 +1236,10 @@ teredo_client_on_udp(struct teredo_client *c, uint64_t now, const uint8_t *buf,
 
 	if (teredo_packet_read(buf, len, &pkt) < 0) {
 		drop(c, TEREDO_CLIENT_DROP_MALFORMED);
+		return;
+	}
+	if (c->cfg.relay) {
+		relay_on_udp(c, now, &pkt, src_ipv4, src_port);
 		return;
 	}
 	if (!from_server(c, src_ipv4, src_port)) {
@@ -909,6 +1324,7 @@ qualification_timer(struct teredo_client *c, uint64_t now)
 		qualify_begin(c, now);
 		break;
 	case TEREDO_CLIENT_IDLE:
+	case TEREDO_CLIENT_RELAY:
 		c->deadline_ms = UINT64_MAX;
 		break;
 	}
@@ -948,7 +1364,7 @@ teredo_client_on_timer(struct teredo_client *c, uint64_t now)
 			    now - p->last_rx_ms < TEREDO_PEER_VALID_MS)
 				peer_set_retry(c, p, 0);
 			else
-				bubble_round(c, now, p);
+				peer_round(c, now, p);
 		}
 	}
 }
@@ -981,6 +1397,14 @@ teredo_client_init(struct teredo_client *c,
 	    peer_cap == 0)
 		return -EINVAL;
 	c->cfg = *cfg;
+	c->io = *io;
+	c->peers = peers;
+	c->peer_cap = peer_cap;
+	c->state = TEREDO_CLIENT_IDLE;
+	c->deadline_ms = UINT64_MAX;
+	peers_reset(c);
+	if (c->cfg.relay)
+		return 0; /* no server: RFC 4380 §5.4 */
 	if (c->cfg.server2_ipv4 == 0)
 		c->cfg.server2_ipv4 = c->cfg.server_ipv4 + 1;
 	if (c->cfg.refresh_ms == 0)
@@ -989,17 +1413,17 @@ teredo_client_init(struct teredo_client *c,
 	    !teredo_ipv4_is_global(c->cfg.server2_ipv4, NULL, 0) ||
 	    c->cfg.server_ipv4 == c->cfg.server2_ipv4)
 		return -EINVAL;
-	c->io = *io;
-	c->peers = peers;
-	c->peer_cap = peer_cap;
-	c->state = TEREDO_CLIENT_IDLE;
-	c->deadline_ms = UINT64_MAX;
-	peers_reset(c);
 	return 0;
 }
 
 void
 teredo_client_start(struct teredo_client *c, uint64_t now)
 {
+	if (c->cfg.relay) {
+		c->state = TEREDO_CLIENT_RELAY;
+		c->deadline_ms = UINT64_MAX;
+		logf_(c, "relay: serving Teredo clients");
+		return;
+	}
 	qualify_begin(c, now);
 }

@@ -40,7 +40,13 @@
 #define TEREDO_BUBBLE_SPACING_MS 2000	/* RFC 4380 §5.2.6 */
 #define TEREDO_BUBBLE_MAX 4		/* per TEREDO_BUBBLE_WINDOW_MS */
 #define TEREDO_BUBBLE_WINDOW_MS 300000
-#define TEREDO_QUEUE_MAX 1280 /* bytes queued per peer awaiting trust */
+#define TEREDO_ECHO_TRIES 4 /* §5.2.9 test: once + 3 repeats, as Miredo */
+#define TEREDO_ECHO_TESTS_PER_S 16 /* started by strangers' packets */
+#define TEREDO_ECHO_NONCE_LEN \
+	8 /* RFC 4380 §5.2.9: the nonce in the echo data */
+/* Bytes queued per peer awaiting trust: two full-size packets and their
+ * queue headers (RFC 4380 §5.2.4, §5.4.1: a bounded queue). */
+#define TEREDO_QUEUE_MAX 2600
 
 enum teredo_client_state {
 	TEREDO_CLIENT_IDLE, /* not started */
@@ -48,6 +54,7 @@ enum teredo_client_state {
 	TEREDO_CLIENT_PROBE_SECONDARY,
 	TEREDO_CLIENT_QUALIFIED,
 	TEREDO_CLIENT_OFFLINE,
+	TEREDO_CLIENT_RELAY, /* relay mode: no qualification, always up */
 };
 
 /* What qualification and the diagnostic probes learned of the NAT. */
@@ -68,13 +75,15 @@ enum teredo_client_drop {
 	TEREDO_CLIENT_DROP_NOT_QUALIFIED, /* from the stack before an address */
 	TEREDO_CLIENT_DROP_BAD_SOURCE, /* stack packet not from our address */
 	TEREDO_CLIENT_DROP_BAD_DESTINATION, /* multicast, non-global embedded IPv4 */
-	TEREDO_CLIENT_DROP_NO_RELAY,	 /* native IPv6 destination: no relay */
+	TEREDO_CLIENT_DROP_NO_RELAY,	 /* no relay answered the echo test */
 	TEREDO_CLIENT_DROP_LINK_LOCAL,	 /* link-local source from a peer */
 	TEREDO_CLIENT_DROP_MAPPING,	 /* source does not match the peer */
 	TEREDO_CLIENT_DROP_UNKNOWN_PEER, /* non-Teredo source, no trust */
 	TEREDO_CLIENT_DROP_QUEUE_FULL,	 /* replaced by a newer queued packet */
 	TEREDO_CLIENT_DROP_UNREACHABLE,	 /* no direct reply after 4 bubbles */
 	TEREDO_CLIENT_DROP_PEERS_FULL,	 /* peer table full of busy peers */
+	TEREDO_CLIENT_DROP_LOOP,	 /* would loop Teredo -> Teredo */
+	TEREDO_CLIENT_DROP_NOT_TEREDO,	 /* relay: source is no Teredo client */
 	TEREDO_CLIENT_DROP_COUNT
 };
 
@@ -83,6 +92,7 @@ struct teredo_client_stats {
 	uint64_t bubbles_sent, bubbles_received;
 	uint64_t packets_sent, packets_delivered;
 	uint64_t qualifications, requalifications;
+	uint64_t echo_sent, echo_answered; /* §5.2.9 connectivity tests */
 	uint64_t drops[TEREDO_CLIENT_DROP_COUNT];
 };
 
@@ -101,6 +111,10 @@ struct teredo_peer {
 	uint64_t retry_ms;	   /* next bubble round; 0 = none */
 	uint32_t nonce_sent;	   /* RFC 6081 §5.2.1 */
 	uint32_t nonce_received;
+	/* RFC 4380 §5.2.9: the nonce of the echo test toward a native peer;
+	 * `bubbles` counts its echoes as it counts bubbles. */
+	bool echo_pending;
+	uint8_t echo_nonce[TEREDO_ECHO_NONCE_LEN];
 	size_t queue_len;
 	uint8_t queue[TEREDO_QUEUE_MAX];
 };
@@ -127,6 +141,14 @@ struct teredo_client_config {
 	uint32_t refresh_ms;   /* 0: 30 s (RFC 6081 §5.1.1 allows others) */
 	bool symmetric_nat_support; /* RFC 6081 §5.2 */
 	bool nat_probes; /* diagnostic cone and port probes (§8.3) */
+	/*
+	 * Relay mode (RFC 4380 §5.4, Miredo's RelayType): no server, no
+	 * qualification; packets from the native side (on_tun) go to Teredo
+	 * clients, packets from Teredo clients (on_udp) go to the stack.
+	 */
+	bool relay;
+	uint32_t relay_ipv4;   /* our public IPv4, if known: a loop guard */
+	bool relay_restricted; /* RelayType restricted: direct bubbles too */
 };
 
 struct teredo_client {
@@ -171,8 +193,10 @@ struct teredo_client {
 
 	struct teredo_peer *peers;
 	size_t peer_cap;
-	size_t peers_pending; /* peers with a bubble retry scheduled */
-	size_t last_peer;     /* index of the peer found last */
+	size_t peers_pending;	     /* peers with a bubble retry scheduled */
+	size_t last_peer;	     /* index of the peer found last */
+	uint64_t echo_window_ms;     /* rate limit of peer-triggered tests */
+	unsigned echo_tests_started; /* in the current second */
 	struct teredo_client_stats stats;
 };
 

@@ -67,8 +67,7 @@ teredo_report_state(const struct teredo_client *c,
 		field(&o, json, &first, "Error", "error",
 		      c->error != NULL ? c->error : "none");
 	field(&o, json, &first, "Client Type", "client_type",
-	      strcmp(info->type, "relay") == 0 ? "teredo relay"
-					       : "teredo client");
+	      c->cfg.relay ? "teredo relay" : "teredo client");
 	field(&o, json, &first, "Network", "network", "unmanaged");
 	/* Windows omits the NAT lines until qualification has finished. */
 	if (c->nat != TEREDO_NAT_UNKNOWN) {

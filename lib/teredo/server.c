@@ -22,6 +22,7 @@ static const char *const drop_names[TEREDO_SERVER_DROP_COUNT] = {
 	[TEREDO_SERVER_DROP_DST_IPV4] = "destination-ipv4-not-global",
 	[TEREDO_SERVER_DROP_TOO_BIG] = "too-big",
 	[TEREDO_SERVER_DROP_NO_NATIVE] = "no-native-ipv6",
+	[TEREDO_SERVER_DROP_NATIVE_NOT_ECHO] = "native-not-echo-request",
 };
 
 const char *
@@ -191,8 +192,14 @@ teredo_server_input(struct teredo_server *s, unsigned local, const uint8_t *buf,
 	/* A non-global destination MUST NOT be forwarded. */
 	if (ip6_addr_is_link_local(&pkt.ip6.dst) ||
 	    ip6_addr_is_multicast(&pkt.ip6.dst) ||
-	    ip6_addr_is_unspecified(&pkt.ip6.dst) ||
-	    ip6_addr_is_link_local(&pkt.ip6.src))
+	    ip6_addr_is_unspecified(&pkt.ip6.dst))
+		return drop(s, out, TEREDO_SERVER_DROP_DST_SCOPE);
+	/*
+	 * A link-local source only in a relay's bubble (RFC 4380 §5.4.1:
+	 * relays have no Teredo address; Miredo's come from fe80::); rule 6
+	 * below then limits it to our own clients.
+	 */
+	if (ip6_addr_is_link_local(&pkt.ip6.src) && !bubble)
 		return drop(s, out, TEREDO_SERVER_DROP_DST_SCOPE);
 	if (!bubble && pkt.ip6.payload_len > TEREDO_SERVER_MAX_RELAYED_PAYLOAD)
 		return drop(s, out, TEREDO_SERVER_DROP_TOO_BIG);
@@ -214,9 +221,19 @@ teredo_server_input(struct teredo_server *s, unsigned local, const uint8_t *buf,
 		return relay_to_teredo(s, &pkt, buf, len, src_ipv4, src_port,
 				       out_buf, out_cap, out);
 
-	/* §5.3.1: a non-Teredo destination goes out over native IPv6. */
+	/*
+	 * §5.3.1: a non-Teredo destination goes out over native IPv6.  Only
+	 * the echo requests of the direct connectivity test (§5.2.9), as
+	 * Miredo: a server is no relay, and this keeps it from being used
+	 * to launder any other traffic into the IPv6 Internet.  Rule 5
+	 * above made sure the Teredo source is the sender's own.
+	 */
 	if (!s->native_forwarding)
 		return drop(s, out, TEREDO_SERVER_DROP_NO_NATIVE);
+	if (pkt.ip6.next_header != IP6_NEXT_ICMPV6 || pkt.ip6.payload_len < 1 ||
+	    pkt.ip6_packet[IP6_HEADER_LEN] != ICMP6_ECHO_REQUEST ||
+	    (pkt.ip6.dst.bytes[0] & 0xe0) != 0x20)
+		return drop(s, out, TEREDO_SERVER_DROP_NATIVE_NOT_ECHO);
 	if (pkt.ip6_len > out_cap)
 		return -ENOBUFS;
 	memcpy(out_buf, pkt.ip6_packet, pkt.ip6_len);

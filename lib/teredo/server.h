@@ -36,6 +36,8 @@ enum teredo_server_drop {
 	TEREDO_SERVER_DROP_DST_IPV4,   /* embedded IPv4 not global */
 	TEREDO_SERVER_DROP_TOO_BIG,    /* relayed ICMPv6 over 88 bytes */
 	TEREDO_SERVER_DROP_NO_NATIVE,  /* native IPv6 forwarding is off */
+	/* native: only echo requests to 2000::/3 (§5.2.9 tests) */
+	TEREDO_SERVER_DROP_NATIVE_NOT_ECHO,
 	TEREDO_SERVER_DROP_COUNT
 };
 

@@ -29,6 +29,7 @@
 #include "wire/ip6.h"
 #include "wire/wr.h"
 
+#define ICMP6_DST_UNREACH 1 /* RFC 4443 §3.1 */
 #define ICMP6_ECHO_REQUEST 128
 #define ICMP6_ECHO_REPLY 129
 #define ND_ROUTER_SOLICIT 133

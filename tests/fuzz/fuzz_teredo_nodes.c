@@ -102,10 +102,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	rng = size;
+	/* data[0]: bit 0 qualify first, bit 1 relay mode (RFC 4380 §5.4),
+	 * bit 2 the server forwards echo requests natively. */
+	cfg.relay = (data[0] & 2) != 0;
 	FUZZ_CHECK(teredo_server_init(&server, SERVER, SERVER + 1) == 0);
+	server.native_forwarding = (data[0] & 4) != 0;
 	FUZZ_CHECK(teredo_client_init(&c, &cfg, &io, peers, PEERS) == 0);
 	teredo_client_start(&c, now);
-	if (data[0] & 1) {
+	if ((data[0] & 1) && !cfg.relay) {
 		answer_rs(&c, ++now, SERVER);
 		now += 2000; /* the cone probe's wait */
 		teredo_client_on_timer(&c, now);
@@ -162,7 +166,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					   peers[i].retry_ms != 0;
 			FUZZ_CHECK(pending == c.peers_pending);
 		}
-		FUZZ_CHECK(teredo_client_deadline(&c) != UINT64_MAX);
+		FUZZ_CHECK(cfg.relay ||
+			   teredo_client_deadline(&c) != UINT64_MAX);
+		FUZZ_CHECK(!cfg.relay || c.state == TEREDO_CLIENT_RELAY);
 	}
 	return 0;
 }

@@ -352,6 +352,249 @@ test_reception(void)
 	}
 }
 
+#define RELAY_IP 0xc6336410u /* 198.51.100.16: the relay nearest a host */
+#define RELAY_PORT 3544
+
+/* An echo packet between any two addresses, from a relay, to the client. */
+static void
+udp_echo(struct teredo_client *c, uint64_t now, const struct ip6_addr *src,
+	 const struct ip6_addr *dst, uint8_t type, const uint8_t *data,
+	 size_t data_len, uint32_t from, uint16_t port)
+{
+	struct icmp6_echo echo = {.id = 7, .data = data, .data_len = data_len};
+	uint8_t buf[256];
+	size_t len;
+
+	if (teredo_echo_write(buf, sizeof(buf), src, dst, 64, type, &echo,
+			      &len) < 0)
+		abort();
+	teredo_client_on_udp(c, now, buf, len, from, port, 0x0a000002u);
+}
+
+/* The echo data (nonce) of the echo request at sent[i]. */
+static bool
+sent_echo(size_t i, const struct ip6_addr *dst, uint8_t nonce[8])
+{
+	struct teredo_packet pkt;
+	struct icmp6_msg m;
+
+	if (teredo_packet_read(sent[i].buf, sent[i].len, &pkt) < 0 ||
+	    teredo_packet_icmp6(&pkt, &m) < 0 || m.type != ICMP6_ECHO_REQUEST ||
+	    m.u.echo.data_len != 8 || !ip6_addr_equal(&pkt.ip6.dst, dst))
+		return false;
+	memcpy(nonce, m.u.echo.data, 8);
+	return true;
+}
+
+/* RFC 4380 §5.2.9 and §5.2.3 rules 2 and 6: native peers via relays. */
+static void
+test_echo_test(void)
+{
+	struct teredo_client c;
+	struct ip6_addr host, host2, stranger, ll;
+	const struct teredo_peer *p;
+	uint8_t nonce[8], wrong[8] = {0};
+	size_t n;
+
+	if (ip6_addr_parse("2001:db8:6::100", &host) < 0 ||
+	    ip6_addr_parse("2001:db8:6::200", &host2) < 0 ||
+	    ip6_addr_parse("2001:db8:7::9", &stranger) < 0)
+		abort();
+	client_new(&c, false);
+	qualify(&c);
+	nsent = 0;
+	n = tun_ping(&c, 1000, &host);
+	p = teredo_client_peer(&c, &host);
+	ok(n == 1 && sent[0].ipv4 == SERVER && sent[0].port == TEREDO_PORT &&
+		   sent_echo(0, &host, nonce) && p != NULL && !p->trusted &&
+		   p->queue_len > 0,
+	   "T3: a native destination: queued, an echo with a nonce goes "
+	   "through our server");
+	udp_echo(&c, 1100, &host, &c.addr, ICMP6_ECHO_REPLY, wrong,
+		 sizeof(wrong), RELAY_IP, RELAY_PORT);
+	ok(!p->trusted && ndelivered == 0,
+	   "T4: an echo reply with another nonce trusts nothing");
+	nsent = 0;
+	udp_echo(&c, 1200, &host, &c.addr, ICMP6_ECHO_REPLY, nonce,
+		 sizeof(nonce), RELAY_IP, RELAY_PORT);
+	ok(p->trusted && p->mapped_ipv4 == RELAY_IP &&
+		   p->mapped_port == RELAY_PORT && nsent == 1 &&
+		   sent[0].ipv4 == RELAY_IP && c.stats.echo_answered == 1,
+	   "T4: the nonce's echo reply makes its relay the mapping; the "
+	   "queue goes to it");
+	ok(ndelivered == 1,
+	   "T4: the packet held during the test came from that relay: "
+	   "delivered, the echo reply itself not");
+	nsent = 0;
+	ok(tun_ping(&c, 1300, &host) == 1 && sent[0].ipv4 == RELAY_IP,
+	   "T1: then straight to the relay");
+	udp_echo(&c, 1400, &host, &c.addr, ICMP6_ECHO_REQUEST, NULL, 0,
+		 RELAY_IP + 1, RELAY_PORT);
+	ok(ndelivered == 1,
+	   "T5: the host through another relay waits for a new test");
+
+	/* No relay answers: 4 echoes, 2 s apart, then the queue goes. */
+	nsent = 0;
+	(void)tun_ping(&c, 2000, &host2);
+	for (uint64_t t = 2000; t < 20000; t += 100)
+		teredo_client_on_timer(&c, t);
+	n = 0;
+	for (size_t i = 0; i < nsent; i++)
+		n += sent_echo(i, &host2, nonce);
+	p = teredo_client_peer(&c, &host2);
+	ok(n == TEREDO_ECHO_TRIES && p != NULL && p->queue_len == 0 &&
+		   c.stats.drops[TEREDO_CLIENT_DROP_NO_RELAY] >= 1,
+	   "T3: %zu echoes, then the queued packet is dropped (no-relay)", n);
+
+	/* Rule 6: a stranger's packet waits for its own test. */
+	nsent = 0;
+	udp_echo(&c, 30000, &stranger, &c.addr, ICMP6_ECHO_REQUEST, NULL, 0,
+		 RELAY_IP + 2, 4000);
+	ok(ndelivered == 1 && nsent == 1 && sent_echo(0, &stranger, nonce),
+	   "T19: a native source is held and tested, not delivered");
+	udp_echo(&c, 30100, &stranger, &c.addr, ICMP6_ECHO_REPLY, nonce,
+		 sizeof(nonce), RELAY_IP + 2, 4000);
+	ok(ndelivered == 2, "T19: delivered once its relay answered");
+
+	/* A relay's bubble (link-local source) via our server. */
+	{
+		struct teredo_trailers t = {.has_nonce = true, .nonce = 77};
+		struct teredo_packet direct;
+
+		teredo_client_link_local(true, &ll);
+		nsent = 0;
+		bubble_from(&c, 31000, &ll, RELAY_IP, 3545, &t, true);
+		ok(nsent == 1 && sent[0].ipv4 == RELAY_IP &&
+			   sent[0].port == 3545 &&
+			   teredo_packet_read(sent[0].buf, sent[0].len,
+					      &direct) == 0 &&
+			   ip6_addr_equal(&direct.ip6.dst, &ll) &&
+			   ip6_addr_equal(&direct.ip6.src, &c.addr) &&
+			   direct.trailers.has_nonce &&
+			   direct.trailers.nonce == 77,
+		   "R3: a relay's indirect bubble is answered at its origin, "
+		   "to its source, nonce echoed");
+		nsent = 0;
+		bubble_from(&c, 31100, &ll, 0x0a000001u, 3545, &t, true);
+		ok(nsent == 0, "R3: never to a non-global origin");
+	}
+}
+
+static struct teredo_peer relay_peers[PEERS];
+
+static void
+relay_new(struct teredo_client *c)
+{
+	struct teredo_client_config cfg = {.relay = true,
+					   .relay_ipv4 = RELAY_IP};
+
+	nsent = ndelivered = 0;
+	if (teredo_client_init(c, &cfg, &io, relay_peers, PEERS) < 0)
+		abort();
+	teredo_client_start(c, 0);
+}
+
+/* A packet src -> dst from the native side into the relay. */
+static void
+native_in(struct teredo_client *c, uint64_t now, const struct ip6_addr *src,
+	  const struct ip6_addr *dst)
+{
+	struct icmp6_echo echo = {.id = 3};
+	uint8_t buf[128];
+	size_t len;
+
+	if (teredo_echo_write(buf, sizeof(buf), src, dst, 64, ICMP6_ECHO_REPLY,
+			      &echo, &len) < 0)
+		abort();
+	teredo_client_on_tun(c, now, buf, len);
+}
+
+/* RFC 4380 §5.4: relay mode. */
+static void
+test_relay_mode(void)
+{
+	struct teredo_client c;
+	struct ip6_addr host, ll, client = teredo(SERVER, 0xc6336405u, 7000),
+				  sym = teredo(SERVER, 0xc6336406u, 7100);
+	const struct teredo_peer *p;
+	struct teredo_packet bubble;
+
+	if (ip6_addr_parse("2001:db8:6::100", &host) < 0)
+		abort();
+	relay_new(&c);
+	ok(c.state == TEREDO_CLIENT_RELAY &&
+		   teredo_client_deadline(&c) == UINT64_MAX,
+	   "relay mode: up at once, no server, no timer");
+	native_in(&c, 1000, &host, &client);
+	p = teredo_client_peer(&c, &client);
+	teredo_client_link_local(true, &ll);
+	ok(nsent == 1 && sent[0].ipv4 == SERVER &&
+		   sent[0].port == TEREDO_PORT &&
+		   teredo_packet_read(sent[0].buf, sent[0].len, &bubble) == 0 &&
+		   teredo_packet_is_bubble(&bubble) &&
+		   ip6_addr_equal(&bubble.ip6.src, &ll) &&
+		   bubble.trailers.has_nonce && p != NULL && !p->trusted &&
+		   p->queue_len > 0,
+	   "R3/R4: a new client: packet queued, a bubble with a nonce "
+	   "through its server");
+
+	bubble_from(&c, 1100, &client, 0xc6336405u, 7001, NULL, false);
+	ok(!p->trusted && c.stats.drops[TEREDO_CLIENT_DROP_MAPPING] == 1,
+	   "R5: a source whose embedded mapping is not the sender: dropped");
+	{
+		struct ip6_addr stranger = teredo(SERVER, 0xc6336407u, 7200);
+
+		bubble_from(&c, 1100, &stranger, 0xc6336407u, 7200, NULL,
+			    false);
+		ok(c.stats.drops[TEREDO_CLIENT_DROP_UNKNOWN_PEER] == 1,
+		   "R6: a client we did not bubble: dropped");
+	}
+	nsent = 0;
+	bubble_from(&c, 1200, &client, 0xc6336405u, 7000, NULL, false);
+	ok(p->trusted && nsent == 1 && sent[0].ipv4 == 0xc6336405u &&
+		   sent[0].port == 7000,
+	   "R3/R4: its direct bubble trusts it; the queue is flushed");
+	udp_echo(&c, 1300, &client, &host, ICMP6_ECHO_REQUEST, NULL, 0,
+		 0xc6336405u, 7000);
+	ok(ndelivered == 1, "R2: its packets reach the native side");
+	udp_echo(&c, 1300, &client, &sym, ICMP6_ECHO_REQUEST, NULL, 0,
+		 0xc6336405u, 7000);
+	ok(ndelivered == 1 && c.stats.drops[TEREDO_CLIENT_DROP_LOOP] == 1,
+	   "loop guard: Teredo to Teredo is not relayed");
+	native_in(&c, 1300, &sym, &client);
+	ok(c.stats.drops[TEREDO_CLIENT_DROP_LOOP] == 2,
+	   "loop guard: a Teredo source from the native side is dropped");
+	nsent = 0;
+	native_in(&c, 1400, &host, &client);
+	ok(nsent == 1 && sent[0].ipv4 == 0xc6336405u,
+	   "R2: a trusted client gets packets at its mapping");
+
+	/* A client behind a symmetric NAT answers the nonce from elsewhere. */
+	native_in(&c, 2000, &host, &sym);
+	p = teredo_client_peer(&c, &sym);
+	{
+		struct teredo_trailers t = {.has_nonce = true,
+					    .nonce = p->nonce_sent};
+
+		bubble_from(&c, 2100, &sym, 0xc6336406u, 9999, &t, false);
+	}
+	ok(p->trusted && p->mapped_port == 9999,
+	   "R5 extension: the nonce of our bubble trusts a symmetric "
+	   "client's observed mapping");
+
+	/* A silent client: 4 rounds, then the queue is dropped. */
+	{
+		struct ip6_addr silent = teredo(SERVER, 0xc6336408u, 7300);
+
+		native_in(&c, 3000, &host, &silent);
+		for (uint64_t t = 3000; t < 20000; t += 100)
+			teredo_client_on_timer(&c, t);
+		ok(c.stats.drops[TEREDO_CLIENT_DROP_UNREACHABLE] == 1,
+		   "R3: a silent client: given up after %u bubbles",
+		   TEREDO_BUBBLE_MAX);
+	}
+}
+
 /* T23: 100k spoofed sources leave the table bounded; live peers stay. */
 static void
 test_peer_table_bounded(void)
@@ -387,5 +630,7 @@ main(void)
 	test_transmission();
 	test_reception();
 	test_peer_table_bounded();
+	test_echo_test();
+	test_relay_mode();
 	return done_testing();
 }

@@ -186,6 +186,51 @@ test_relay(struct teredo_server *s)
 			   s->stats.drops[TEREDO_SERVER_DROP_LOOP] == 2,
 		   "S10: nothing is relayed to our own address");
 	}
+	{
+		struct ip6_addr native, ll;
+		const struct icmp6_echo e = {.id = 1};
+
+		if (ip6_addr_parse("2001:db8::1", &native) < 0)
+			abort();
+		teredo_client_link_local(true, &ll);
+		if (teredo_bubble_write(in, sizeof(in), &ll, &a, 255, NULL,
+					NULL, &n) < 0)
+			abort();
+		ok(teredo_server_input(s, 0, in, n, 0xc6336410u, 3544, out,
+				       sizeof(out), &o) == 0 &&
+			   o.action == TEREDO_SERVER_UDP &&
+			   o.dst_ipv4 == CLIENT_IP &&
+			   teredo_packet_read(out, o.len, &pkt) == 0 &&
+			   pkt.has_origin && pkt.origin.ipv4 == 0xc6336410u,
+		   "R3/SV10: a relay's bubble (link-local source) reaches our "
+		   "client, with the relay as origin");
+		if (teredo_echo_write(in, sizeof(in), &ll, &a, 64,
+				      ICMP6_ECHO_REQUEST, &e, &n) < 0)
+			abort();
+		ok(teredo_server_input(s, 0, in, n, 0xc6336410u, 3544, out,
+				       sizeof(out), &o) == 0 &&
+			   o.action == TEREDO_SERVER_NONE,
+		   "a link-local source only in a bubble");
+		s->native_forwarding = true;
+		if (teredo_echo_write(in, sizeof(in), &a, &native, 64,
+				      ICMP6_ECHO_REQUEST, &e, &n) < 0)
+			abort();
+		ok(teredo_server_input(s, 0, in, n, CLIENT_IP, CLIENT_PORT, out,
+				       sizeof(out), &o) == 0 &&
+			   o.action == TEREDO_SERVER_NATIVE && o.len == n &&
+			   memcmp(out, in, n) == 0,
+		   "SV18: a client's echo request goes out natively, as is");
+		if (teredo_echo_write(in, sizeof(in), &a, &native, 64,
+				      ICMP6_ECHO_REPLY, &e, &n) < 0)
+			abort();
+		ok(teredo_server_input(s, 0, in, n, CLIENT_IP, CLIENT_PORT, out,
+				       sizeof(out), &o) == 0 &&
+			   o.action == TEREDO_SERVER_NONE &&
+			   s->stats.drops[TEREDO_SERVER_DROP_NATIVE_NOT_ECHO] ==
+				   1,
+		   "SV18: nothing but echo requests goes native");
+		s->native_forwarding = false;
+	}
 	ok(teredo_server_input(s, 0, (const uint8_t *)"\x00\x02garbage", 9,
 			       CLIENT_IP, CLIENT_PORT, out, sizeof(out),
 			       &o) == 0 &&
