@@ -67,6 +67,15 @@ sys_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+void
+ev_nap_us(unsigned us)
+{
+	struct timespec ts = {.tv_sec = us / 1000000u,
+			      .tv_nsec = (long)(us % 1000000u) * 1000};
+
+	(void)clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+}
+
 uint64_t
 ev_now_ms(const struct ev_loop *loop)
 {

@@ -142,4 +142,11 @@ uint64_t ev_now_update(struct ev_loop *loop);
 /* CLOCK_MONOTONIC in milliseconds, read now; for code without a loop. */
 uint64_t sys_now_ms(void);
 
+/*
+ * Sleeps `us` microseconds (EINTR ends it early: a signal is pending and
+ * the loop will see it).  For interrupt-moderation style batching: after a
+ * wake-up, let more datagrams arrive before reading them all at once.
+ */
+void ev_nap_us(unsigned us);
+
 #endif

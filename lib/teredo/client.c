@@ -587,6 +587,17 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 	}
 	if (p->bubbles >= TEREDO_BUBBLE_MAX) {
 		peer_set_retry(c, p, 0);
+		if (c->cfg.relay) {
+			/*
+			 * RFC 4380 §5.4.1: a relay deletes the entry of a
+			 * client that did not answer, so that the next packet
+			 * for it starts afresh (a short outage of the client
+			 * or its server must not lock it out for 300 s).
+			 */
+			queue_drop_all(c, p, TEREDO_CLIENT_DROP_UNREACHABLE);
+			memset(p, 0, sizeof(*p));
+			return;
+		}
 		if (p->queue_len > 0 && !p->gave_up) {
 			format_addr(&p->addr, text);
 			logf_(c,
@@ -743,6 +754,7 @@ echo_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 	if (!p->echo_pending) {
 		c->io.random(c->io.ctx, p->echo_nonce, sizeof(p->echo_nonce));
 		p->echo_pending = true;
+		p->echo_nonce_set = true;
 	}
 	echo.seq = (uint16_t)p->bubbles;
 	if (teredo_echo_write(buf, sizeof(buf), &c->addr, &p->addr,
@@ -1002,7 +1014,8 @@ echo_answers(const struct teredo_client *c, const struct teredo_peer *p,
 	struct rd rd;
 	const uint8_t *nonce;
 
-	if (!p->echo_pending || teredo_packet_icmp6(pkt, &m) < 0 || m.code != 0)
+	if (!p->echo_nonce_set || teredo_packet_icmp6(pkt, &m) < 0 ||
+	    m.code != 0)
 		return false;
 	if (m.type == ICMP6_ECHO_REPLY)
 		return m.u.echo.data_len >= TEREDO_ECHO_NONCE_LEN &&
@@ -1042,6 +1055,10 @@ on_native_from_relay(struct teredo_client *c, uint64_t now,
 	char text[46], ip[16];
 
 	if (p != NULL && echo_answers(c, p, pkt)) {
+		/* A late or duplicate answer to a finished test: ours too,
+		 * never the stack's. */
+		if (!p->echo_pending)
+			return;
 		p->trusted = true;
 		p->echo_pending = false;
 		p->mapped_ipv4 = src_ipv4;
@@ -1055,6 +1072,14 @@ on_native_from_relay(struct teredo_client *c, uint64_t now,
 		      ip, src_port);
 		queue_flush(c, now, p);
 		return; /* our own test: not for the stack */
+	}
+	/* Rule 1: a trusted native peer through its known relay. */
+	if (p != NULL && p->trusted && p->mapped_ipv4 == src_ipv4 &&
+	    p->mapped_port == src_port) {
+		p->last_rx_ms = p->last_use_ms = now;
+		queue_flush(c, now, p);
+		deliver(c, pkt->ip6_packet, pkt->ip6_len);
+		return;
 	}
 	if (!native_is_reachable(&pkt->ip6.src)) {
 		drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
@@ -1107,12 +1132,13 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 		return;
 	}
 	p = peer_find(c, &pkt->ip6.src);
+	if (!teredo_addr_is_teredo(&pkt->ip6.src)) {
+		on_native_from_relay(c, now, pkt, p, src_ipv4, src_port);
+		return;
+	}
 	if (p != NULL && p->trusted && p->mapped_ipv4 == src_ipv4 &&
 	    p->mapped_port == src_port) {
 		/* §5.2.3 rule 1: a trusted peer from its known mapping. */
-	} else if (!teredo_addr_is_teredo(&pkt->ip6.src)) {
-		on_native_from_relay(c, now, pkt, p, src_ipv4, src_port);
-		return;
 	} else if (teredo_addr_read(&pkt->ip6.src, &src) == 0 &&
 		   src.mapped_ipv4 == src_ipv4 && src.mapped_port == src_port &&
 		   teredo_ipv4_is_global(src_ipv4, NULL, 0)) {

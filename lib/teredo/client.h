@@ -113,7 +113,8 @@ struct teredo_peer {
 	uint32_t nonce_received;
 	/* RFC 4380 §5.2.9: the nonce of the echo test toward a native peer;
 	 * `bubbles` counts its echoes as it counts bubbles. */
-	bool echo_pending;
+	bool echo_pending;   /* a test is running */
+	bool echo_nonce_set; /* echo_nonce is ours (kept after the test) */
 	uint8_t echo_nonce[TEREDO_ECHO_NONCE_LEN];
 	size_t queue_len;
 	uint8_t queue[TEREDO_QUEUE_MAX];

@@ -84,11 +84,13 @@ heap_pop(struct sim *s)
 	return top;
 }
 
-/* Puts a datagram on the internet, impaired as configured. */
+/*
+ * Puts a datagram on the internet, or (native) a bare IPv6 packet on the
+ * native network, impaired as configured.
+ */
 static void
-internet_send(struct sim *s, uint32_t src_ipv4, uint16_t src_port,
-	      uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf,
-	      size_t len)
+enqueue(struct sim *s, bool native, uint32_t src_ipv4, uint16_t src_port,
+	uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf, size_t len)
 {
 	unsigned copies = 1 + chance(s, s->dup_pct);
 
@@ -100,7 +102,10 @@ internet_send(struct sim *s, uint32_t src_ipv4, uint16_t src_port,
 
 		if (chance(s, s->loss_pct) ||
 		    s->ninflight == SIM_MAX_INFLIGHT) {
-			s->dropped++;
+			if (native)
+				s->native_lost++;
+			else
+				s->dropped++;
 			continue;
 		}
 		if ((d = malloc(sizeof(*d))) == NULL)
@@ -109,6 +114,7 @@ internet_send(struct sim *s, uint32_t src_ipv4, uint16_t src_port,
 		if (chance(s, s->reorder_pct))
 			d->at_ms += s->latency_max_ms; /* overtaken */
 		d->seq = s->seq++;
+		d->native = native;
 		d->src_ipv4 = src_ipv4;
 		d->src_port = src_port;
 		d->dst_ipv4 = dst_ipv4;
@@ -117,6 +123,21 @@ internet_send(struct sim *s, uint32_t src_ipv4, uint16_t src_port,
 		memcpy(d->data, buf, len);
 		heap_push(s, d);
 	}
+}
+
+static void
+internet_send(struct sim *s, uint32_t src_ipv4, uint16_t src_port,
+	      uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf,
+	      size_t len)
+{
+	enqueue(s, false, src_ipv4, src_port, dst_ipv4, dst_port, buf, len);
+}
+
+/* An IPv6 packet onto the native network; routed when it arrives. */
+static void
+native_send(struct sim *s, const uint8_t *ip6, size_t len)
+{
+	enqueue(s, true, 0, 0, 0, 0, ip6, len);
 }
 
 /* ---- NAT models ------------------------------------------------------ */
@@ -217,6 +238,16 @@ sim_nat_remap(struct sim_host *h)
 
 /* ---- hosts and their Teredo clients ------------------------------- */
 
+/* The payload of our pings, which the clients' echo tests never carry. */
+static const uint8_t ping_data[8] = "shipworm";
+
+static bool
+is_ping(const struct icmp6_echo *e)
+{
+	return e->data_len == sizeof(ping_data) &&
+	       memcmp(e->data, ping_data, sizeof(ping_data)) == 0;
+}
+
 static void
 host_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port,
 	      const uint8_t *buf, size_t len)
@@ -257,6 +288,7 @@ host_deliver(void *ctx, const uint8_t *ip6, size_t len)
 		return;
 	if (msg.type == ICMP6_ECHO_REPLY) {
 		h->echo_replies++;
+		h->ping_replies += is_ping(&msg.u.echo);
 		return;
 	}
 	if (msg.type != ICMP6_ECHO_REQUEST)
@@ -297,14 +329,16 @@ host_random(void *ctx, void *buf, size_t n)
 		p[i] = (uint8_t)sim_random(h->sim);
 }
 
-struct sim_host *
-sim_add_host(struct sim *s, enum nat_kind kind,
-	     const struct teredo_client_config *extra)
+static void relay_deliver(void *ctx, const uint8_t *ip6, size_t len);
+
+static struct sim_host *
+add_node(struct sim *s, enum nat_kind kind,
+	 const struct teredo_client_config *extra, bool relay, size_t peer_cap)
 {
 	struct sim_host *h = &s->hosts[s->nhosts];
 	struct teredo_client_io io = {
 		.send_udp = host_send_udp,
-		.deliver = host_deliver,
+		.deliver = relay ? relay_deliver : host_deliver,
 		.address = host_address,
 		.log = host_log,
 		.random = host_random,
@@ -317,7 +351,7 @@ sim_add_host(struct sim *s, enum nat_kind kind,
 	};
 	unsigned n = s->nhosts;
 
-	if (n == SIM_MAX_HOSTS)
+	if (n == SIM_MAX_HOSTS || peer_cap == 0 || peer_cap > SIM_PEERS)
 		abort();
 	if (extra != NULL)
 		cfg = *extra;
@@ -325,16 +359,209 @@ sim_add_host(struct sim *s, enum nat_kind kind,
 	h->sim = s;
 	h->index = (int)n;
 	h->answer_echo = true;
+	h->is_relay = relay;
 	h->nat.kind = kind;
 	h->nat.public_ipv4 = 0xc6336400u + n + 1;	      /* 198.51.100.n */
 	h->ipv4 = kind == NAT_NONE ? 0xc0000200u + n + 1      /* 192.0.2.n */
 				   : 0x0a000002u + (n << 16); /* 10.n.0.2 */
-	h->port = (uint16_t)(40000 + n);
+	h->port = relay ? TEREDO_PORT : (uint16_t)(40000 + n);
 	cfg.local_port = h->port;
-	if (teredo_client_init(&h->client, &cfg, &io, h->peers, SIM_PEERS) < 0)
+	if (relay)
+		cfg.relay_ipv4 = h->ipv4;
+	if (teredo_client_init(&h->client, &cfg, &io, h->peers, peer_cap) < 0)
 		abort();
 	s->nhosts++;
 	return h;
+}
+
+struct sim_host *
+sim_add_host(struct sim *s, enum nat_kind kind,
+	     const struct teredo_client_config *extra)
+{
+	return add_node(s, kind, extra, false, SIM_PEERS);
+}
+
+struct sim_host *
+sim_add_relay(struct sim *s, size_t peer_cap, bool restricted)
+{
+	struct teredo_client_config cfg = {
+		.relay = true,
+		.relay_restricted = restricted,
+		.symmetric_nat_support = true,
+	};
+
+	if (s->relay != NULL)
+		abort();
+	s->relay = add_node(s, NAT_NONE, &cfg, true, peer_cap);
+	return s->relay;
+}
+
+struct sim_native *
+sim_add_native(struct sim *s)
+{
+	static const struct ip6_addr addr = {
+		{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+
+	memset(&s->native, 0, sizeof(s->native));
+	s->native.addr = addr;
+	s->native.answer_echo = true;
+	s->have_native = true;
+	/* Its §5.2.9 echo tests need a way out to native IPv6. */
+	s->server.native_forwarding = true;
+	return &s->native;
+}
+
+void
+sim_relay_restart(struct sim *s)
+{
+	struct sim_host *r = s->relay;
+	struct teredo_client_config cfg = r->client.cfg;
+	struct teredo_client_io io = r->client.io;
+
+	if (teredo_client_init(&r->client, &cfg, &io, r->peers,
+			       r->client.peer_cap) < 0)
+		abort();
+	teredo_client_start(&r->client, s->now_ms);
+}
+
+size_t
+sim_peers_in_use(const struct sim_host *h)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->client.peer_cap; i++)
+		n += h->client.peers[i].in_use;
+	return n;
+}
+
+/* ---- the native IPv6 network ---------------------------------------- */
+
+/* The relay's stack side: whatever it decapsulates goes out natively. */
+static void
+relay_deliver(void *ctx, const uint8_t *ip6, size_t len)
+{
+	struct sim_host *h = ctx;
+
+	native_send(h->sim, ip6, len);
+}
+
+static void
+native_log(struct sim *s, const char *what, const struct ip6_header *ip6)
+{
+	char src[46], dst[46];
+
+	if (!s->verbose)
+		return;
+	ip6_addr_format(&ip6->src, src);
+	ip6_addr_format(&ip6->dst, dst);
+	printf("# %8llu ms native: %s %s -> %s\n",
+	       (unsigned long long)s->now_ms, what, src, dst);
+}
+
+/* The native host's stack: counts echoes and answers requests. */
+static void
+native_receive(struct sim *s, const struct teredo_packet *pkt)
+{
+	struct sim_native *nh = &s->native;
+	struct icmp6_msg msg;
+	uint8_t reply[1500];
+	size_t n;
+
+	if (teredo_packet_icmp6(pkt, &msg) < 0)
+		return;
+	if (msg.type == ICMP6_ECHO_REPLY) {
+		nh->echo_replies++;
+		nh->ping_replies += is_ping(&msg.u.echo);
+		return;
+	}
+	if (msg.type != ICMP6_ECHO_REQUEST)
+		return;
+	if (is_ping(&msg.u.echo))
+		nh->echo_requests++;
+	else
+		nh->echo_tests++;
+	if (nh->answer_echo &&
+	    teredo_echo_write(reply, sizeof(reply), &pkt->ip6.dst,
+			      &pkt->ip6.src, 64, ICMP6_ECHO_REPLY, &msg.u.echo,
+			      &n) == 0)
+		native_send(s, reply, n);
+}
+
+/* A native packet arrives: route it by its destination. */
+static void
+native_arrive(struct sim *s, const struct sim_dgram *d)
+{
+	struct teredo_packet pkt;
+
+	if (teredo_packet_read(d->data, d->len, &pkt) < 0 || pkt.has_auth ||
+	    pkt.has_origin) {
+		s->native_unrouted++;
+		return;
+	}
+	if (s->have_native && ip6_addr_equal(&pkt.ip6.dst, &s->native.addr)) {
+		native_log(s, "to host", &pkt.ip6);
+		s->native_delivered++;
+		native_receive(s, &pkt);
+		return;
+	}
+	if (teredo_addr_is_teredo(&pkt.ip6.dst) && s->relay != NULL &&
+	    !s->relay_down) {
+		native_log(s, "to relay", &pkt.ip6);
+		s->native_delivered++;
+		teredo_client_on_tun(&s->relay->client, s->now_ms, d->data,
+				     d->len);
+		return;
+	}
+	native_log(s, "no route", &pkt.ip6);
+	s->native_unrouted++;
+}
+
+static void
+native_echo(struct sim *s, const struct ip6_addr *src,
+	    const struct ip6_addr *dst, uint16_t seq, uint8_t *buf, size_t cap,
+	    size_t *len)
+{
+	struct icmp6_echo echo = {.id = 0x5357,
+				  .seq = seq,
+				  .data = ping_data,
+				  .data_len = sizeof(ping_data)};
+
+	(void)s;
+	if (teredo_echo_write(buf, cap, src, dst, 64, ICMP6_ECHO_REQUEST, &echo,
+			      len) < 0)
+		abort();
+}
+
+void
+sim_ping_native(struct sim *s, struct sim_host *a, uint16_t seq)
+{
+	uint8_t buf[128];
+	size_t len;
+
+	if (!a->client.have_addr || !s->have_native)
+		return;
+	native_echo(s, &a->client.addr, &s->native.addr, seq, buf, sizeof(buf),
+		    &len);
+	teredo_client_on_tun(&a->client, s->now_ms, buf, len);
+}
+
+void
+sim_native_ping_addr(struct sim *s, const struct ip6_addr *dst, uint16_t seq)
+{
+	uint8_t buf[128];
+	size_t len;
+
+	if (!s->have_native)
+		abort();
+	native_echo(s, &s->native.addr, dst, seq, buf, sizeof(buf), &len);
+	native_send(s, buf, len);
+}
+
+void
+sim_native_ping(struct sim *s, const struct sim_host *b, uint16_t seq)
+{
+	if (b->client.have_addr)
+		sim_native_ping_addr(s, &b->client.addr, seq);
 }
 
 void
@@ -374,8 +601,13 @@ server_receive(struct sim *s, const struct sim_dgram *d)
 	if (s->server_down || d->dst_port != TEREDO_PORT)
 		return;
 	if (teredo_server_input(&s->server, local, d->data, d->len, d->src_ipv4,
-				d->src_port, buf, sizeof(buf), &out) < 0 ||
-	    out.action != TEREDO_SERVER_UDP)
+				d->src_port, buf, sizeof(buf), &out) < 0)
+		return;
+	if (out.action == TEREDO_SERVER_NATIVE) {
+		native_send(s, buf, out.len);
+		return;
+	}
+	if (out.action != TEREDO_SERVER_UDP)
 		return;
 	internet_send(s, s->server.ipv4[out.from], out.from_port, out.dst_ipv4,
 		      out.dst_port, buf, out.len);
@@ -384,6 +616,10 @@ server_receive(struct sim *s, const struct sim_dgram *d)
 static void
 deliver(struct sim *s, const struct sim_dgram *d)
 {
+	if (d->native) {
+		native_arrive(s, d);
+		return;
+	}
 	if (d->dst_ipv4 == SIM_SERVER_IPV4 ||
 	    d->dst_ipv4 == SIM_SERVER_IPV4 + 1) {
 		server_receive(s, d);
@@ -405,6 +641,10 @@ deliver(struct sim *s, const struct sim_dgram *d)
 		}
 		if (port != h->port)
 			return;
+		if (h->is_relay && s->relay_down) {
+			s->dropped++;
+			return;
+		}
 		s->delivered++;
 		teredo_client_on_udp(&h->client, s->now_ms, d->data, d->len,
 				     d->src_ipv4, d->src_port, h->ipv4);
@@ -457,11 +697,10 @@ sim_run(struct sim *s, uint64_t until_ms,
 void
 sim_ping(struct sim *s, struct sim_host *a, struct sim_host *b, uint16_t seq)
 {
-	static const uint8_t data[8] = "shipworm";
 	struct icmp6_echo echo = {.id = 0x5357,
 				  .seq = seq,
-				  .data = data,
-				  .data_len = sizeof(data)};
+				  .data = ping_data,
+				  .data_len = sizeof(ping_data)};
 	uint8_t buf[128];
 	size_t len;
 

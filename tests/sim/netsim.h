@@ -7,6 +7,15 @@
  * reorders datagrams, all driven by one seeded PRNG, so a failing seed
  * replays exactly.  No sockets, no threads, no sleeping: thousands of
  * scenarios a second.
+ *
+ * Optionally a Teredo relay (a teredo_client in relay mode on a public
+ * IPv4 address, no NAT) and one native IPv6 host (2001:db8::1, IPv6 only,
+ * answering echo requests as a kernel would), joined by a small "native
+ * IPv6 network": 2001::/32 is routed to the relay's on_tun, the relay's
+ * delivered packets and the server's native forwarding (its §5.2.9 echo
+ * tests) to the native host when addressed to it.  Native hops use the
+ * same latency, loss, duplication and reordering as the IPv4 internet
+ * (and the same PRNG), so an impaired run impairs both.
  */
 #ifndef SHIPWORM_TESTS_NETSIM_H
 #define SHIPWORM_TESTS_NETSIM_H
@@ -65,6 +74,19 @@ struct sim_host {
 	unsigned echo_requests, echo_replies; /* delivered to the "stack" */
 	unsigned addr_changes;
 	bool answer_echo; /* reply to echo requests, as a kernel would */
+	bool is_relay;	  /* relay mode: its deliver goes to native IPv6 */
+	/* Echo replies carrying the payload of sim_ping / sim_ping_native:
+	 * answers to our pings, not to the client's own echo tests. */
+	unsigned ping_replies;
+};
+
+/* An IPv6-only host on the native side (no Teredo, no IPv4). */
+struct sim_native {
+	struct ip6_addr addr;
+	bool answer_echo;
+	unsigned echo_requests; /* pings (sim_ping_native payload) */
+	unsigned echo_tests;	/* other echo requests: §5.2.9 tests */
+	unsigned echo_replies, ping_replies;
 };
 
 struct sim_dgram {
@@ -73,6 +95,7 @@ struct sim_dgram {
 	uint32_t src_ipv4, dst_ipv4;
 	uint16_t src_port, dst_port;
 	uint16_t len;
+	bool native; /* a bare IPv6 packet on the native network */
 	uint8_t data[1500];
 };
 
@@ -84,6 +107,7 @@ struct sim {
 	unsigned loss_pct, dup_pct, reorder_pct;
 	unsigned latency_min_ms, latency_max_ms;
 	bool server_down; /* a black-holed server */
+	bool relay_down;  /* a black-holed relay: silent on both sides */
 	bool verbose;
 
 	struct teredo_server server;
@@ -93,6 +117,13 @@ struct sim {
 	size_t ninflight;
 	struct sim_dgram *inflight[SIM_MAX_INFLIGHT]; /* min-heap by at_ms */
 	uint64_t delivered, dropped;
+
+	struct sim_host *relay; /* serves 2001::/32 natively; NULL: none */
+	bool have_native;
+	struct sim_native native;
+	/* Native IPv6 packets: delivered, lost on the way (impairments), and
+	 * dropped for want of a route (no relay, relay down, unknown host). */
+	uint64_t native_delivered, native_lost, native_unrouted;
 };
 
 #define SIM_SERVER_IPV4 0xcb007178u /* 203.0.113.120 (.121 secondary) */
@@ -113,6 +144,33 @@ void sim_run(struct sim *s, uint64_t until_ms,
 /* Sends an ICMPv6 echo request from host a to host b's Teredo address. */
 void sim_ping(struct sim *s, struct sim_host *a, struct sim_host *b,
 	      uint16_t seq);
+
+/*
+ * Adds the relay: public IPv4 (192.0.2.n), port 3544, no NAT, `peer_cap`
+ * peer entries (1..SIM_PEERS), a cone relay unless `restricted`.  At most
+ * one; the native network routes 2001::/32 to it.
+ */
+struct sim_host *sim_add_relay(struct sim *s, size_t peer_cap, bool restricted);
+
+/* Adds the native IPv6 host 2001:db8::1 and turns on the server's native
+ * forwarding (RFC 4380 §5.2.9 echo tests). */
+struct sim_native *sim_add_native(struct sim *s);
+
+/* An echo request from host a's Teredo address to the native host. */
+void sim_ping_native(struct sim *s, struct sim_host *a, uint16_t seq);
+
+/* An echo request from the native host to `dst` (a Teredo address). */
+void sim_native_ping_addr(struct sim *s, const struct ip6_addr *dst,
+			  uint16_t seq);
+
+/* ... to host b's Teredo address, when it has one. */
+void sim_native_ping(struct sim *s, const struct sim_host *b, uint16_t seq);
+
+/* The relay process restarts: every peer entry is forgotten. */
+void sim_relay_restart(struct sim *s);
+
+/* Peer entries in use (the relay's table, in the bound tests). */
+size_t sim_peers_in_use(const struct sim_host *h);
 
 /* Forgets the NAT's mappings and moves its ports: a NAT reboot. */
 void sim_nat_remap(struct sim_host *h);

@@ -3,12 +3,17 @@
  * qualification behind every NAT kind, at 20 % loss too; client-to-client
  * reachability for every ordered NAT pairing that RFC 4380 + 5991 + 6081
  * Symmetric NAT Support connect, and a bounded failure for the others;
- * maintenance, remapping and a silent server.
+ * maintenance, remapping and a silent server.  With a relay and a native
+ * IPv6 host (teredo-spec.md §4.7, §4.10, §4.13): pings both ways behind
+ * every NAT kind, at 5 % loss too; a silent or absent relay; the relay's
+ * peer table under many clients and under a scan.
  */
+#include <stdarg.h>
 #include <time.h>
 
 #include "../unit/tap.h"
 #include "netsim.h"
+#include "teredo/addr.h"
 
 static const enum teredo_nat_type expected_nat[NAT_KIND_COUNT] = {
 	[NAT_NONE] = TEREDO_NAT_NONE,
@@ -27,6 +32,8 @@ settled(struct sim *s, void *arg)
 	for (unsigned i = 0; i < s->nhosts; i++) {
 		const struct teredo_client *c = &s->hosts[i].client;
 
+		if (s->hosts[i].is_relay)
+			continue; /* never qualifies: always up */
 		/* Qualified with the diagnostic probes finished, or offline. */
 		if (c->state == TEREDO_CLIENT_OFFLINE)
 			continue;
@@ -43,8 +50,9 @@ all_qualified(struct sim *s, void *arg)
 {
 	(void)arg;
 	for (unsigned i = 0; i < s->nhosts; i++)
-		if (s->hosts[i].client.state != TEREDO_CLIENT_QUALIFIED ||
-		    s->hosts[i].client.probe != PROBE_NONE)
+		if (!s->hosts[i].is_relay &&
+		    (s->hosts[i].client.state != TEREDO_CLIENT_QUALIFIED ||
+		     s->hosts[i].client.probe != PROBE_NONE))
 			return false;
 	return true;
 }
@@ -304,6 +312,603 @@ test_server_silent(void)
 	sim_fini(&s);
 }
 
+/* ---- relays and native IPv6 (teredo-spec.md §4.7, §4.10, §4.13) ---- */
+
+static bool
+got_ping_reply(struct sim *s, void *arg)
+{
+	(void)s;
+	return ((struct sim_host *)arg)->ping_replies > 0;
+}
+
+static bool
+native_got_reply(struct sim *s, void *arg)
+{
+	(void)arg;
+	return s->native.ping_replies > 0;
+}
+
+/* One Teredo client behind `kind`, a relay (unless absent), the native
+ * host; run until the client qualified. */
+static struct sim_host *
+native_topology(struct sim *s, enum nat_kind kind, uint64_t seed, unsigned loss,
+		bool with_relay, bool relay_restricted)
+{
+	struct sim_host *h;
+
+	sim_init(s, seed);
+	impair(s, loss, loss ? 2 : 0, loss ? 5 : 0);
+	h = sim_add_host(s, kind, NULL);
+	if (with_relay)
+		(void)sim_add_relay(s, SIM_PEERS, relay_restricted);
+	(void)sim_add_native(s);
+	sim_start(s);
+	sim_run(s, s->now_ms + 300000, all_qualified, NULL);
+	return h;
+}
+
+/* The client's entry for the native host goes through the relay (§5.2.9:
+ * the nonce match made the relay its mapping), and the relay trusts it. */
+static bool
+mapped_through_relay(const struct sim *s, const struct sim_host *h)
+{
+	const struct teredo_peer *p =
+		teredo_client_peer(&h->client, &s->native.addr);
+	const struct teredo_peer *r =
+		teredo_client_peer(&s->relay->client, &h->client.addr);
+
+	return p != NULL && p->trusted && p->mapped_ipv4 == s->relay->ipv4 &&
+	       p->mapped_port == s->relay->port && r != NULL && r->trusted;
+}
+
+struct native_tally {
+	unsigned good, seeds;
+	uint64_t worst_ms, echo_sent, relay_bubbles, strays;
+	char failed[128]; /* the seeds that failed, for a replay */
+};
+
+static void
+tally_fail(struct native_tally *t, uint64_t seed)
+{
+	size_t n = strlen(t->failed);
+
+	if (n + 24 < sizeof(t->failed))
+		snprintf(t->failed + n, sizeof(t->failed) - n, " %llu",
+			 (unsigned long long)seed);
+}
+
+/*
+ * Client-initiated: the client pings the native host once a second (at
+ * most 20 s) until answered.  Its first packet waits for the echo test
+ * through the server; the native host's answer to the test meets the
+ * relay, which bubbles the client via its server.  Then five more pings,
+ * all answered on a clean network.
+ */
+static void
+native_client_first(enum nat_kind kind, uint64_t seed, unsigned loss,
+		    bool restricted, struct native_tally *t)
+{
+	struct sim s;
+	struct sim_host *h =
+		native_topology(&s, kind, seed, loss, true, restricted);
+	uint64_t t0 = s.now_ms;
+	unsigned before;
+	bool good = false;
+
+	t->seeds++;
+	scenarios++;
+	if (h->client.state != TEREDO_CLIENT_QUALIFIED)
+		goto out;
+	for (uint16_t i = 0; i < 20 && h->ping_replies == 0; i++) {
+		sim_ping_native(&s, h, i);
+		sim_run(&s, s.now_ms + 1000, got_ping_reply, h);
+	}
+	if (h->ping_replies == 0)
+		goto out;
+	if (s.now_ms - t0 > t->worst_ms)
+		t->worst_ms = s.now_ms - t0;
+	sim_run(&s, s.now_ms + 1000, never, NULL); /* late duplicates */
+	before = h->ping_replies;
+	for (uint16_t i = 100; i < 105; i++) {
+		sim_ping_native(&s, h, i);
+		sim_run(&s, s.now_ms + 1000, never, NULL);
+	}
+	sim_run(&s, s.now_ms + 2000, never, NULL);
+	good = mapped_through_relay(&s, h) &&
+	       h->client.stats.echo_answered > 0 &&
+	       (loss > 0 || h->ping_replies - before == 5);
+out:
+	t->good += good;
+	if (!good)
+		tally_fail(t, seed);
+	t->echo_sent += h->client.stats.echo_sent;
+	t->relay_bubbles += s.relay->client.stats.bubbles_sent;
+	/* Echo replies the stack saw that were no answer to a ping: the
+	 * answers to repeated echo tests after the first one matched. */
+	t->strays += h->echo_replies - h->ping_replies;
+	sim_fini(&s);
+}
+
+/*
+ * Host-initiated: the native host pings the client first.  The relay has
+ * no entry: it queues, bubbles via the client's server, trusts the
+ * client's direct answer; the client holds the request while its own
+ * echo test proves the relay, then its stack answers.
+ */
+static void
+native_host_first(enum nat_kind kind, uint64_t seed, unsigned loss,
+		  struct native_tally *t)
+{
+	struct sim s;
+	struct sim_host *h = native_topology(&s, kind, seed, loss, true, false);
+	uint64_t t0 = s.now_ms;
+	unsigned before;
+	bool good = false;
+
+	t->seeds++;
+	scenarios++;
+	if (h->client.state != TEREDO_CLIENT_QUALIFIED)
+		goto out;
+	for (uint16_t i = 0; i < 20 && s.native.ping_replies == 0; i++) {
+		sim_native_ping(&s, h, i);
+		sim_run(&s, s.now_ms + 1000, native_got_reply, NULL);
+	}
+	if (s.native.ping_replies == 0)
+		goto out;
+	if (s.now_ms - t0 > t->worst_ms)
+		t->worst_ms = s.now_ms - t0;
+	sim_run(&s, s.now_ms + 1000, never, NULL);
+	before = s.native.ping_replies;
+	for (uint16_t i = 100; i < 105; i++) {
+		sim_native_ping(&s, h, i);
+		sim_run(&s, s.now_ms + 1000, never, NULL);
+	}
+	sim_run(&s, s.now_ms + 2000, never, NULL);
+	good = h->echo_requests > 0 && h->client.stats.echo_answered > 0 &&
+	       s.relay->client.stats.bubbles_sent > 0 &&
+	       mapped_through_relay(&s, h) &&
+	       (loss > 0 || s.native.ping_replies - before == 5);
+out:
+	t->good += good;
+	if (!good)
+		tally_fail(t, seed);
+	t->echo_sent += h->client.stats.echo_sent;
+	t->relay_bubbles += s.relay->client.stats.bubbles_sent;
+	t->strays += h->echo_replies - h->ping_replies;
+	sim_fini(&s);
+}
+
+static void
+test_native(unsigned loss, unsigned seeds)
+{
+	for (int k = 0; k < NAT_BLOCKED; k++) {
+		struct native_tally c = {0}, n = {0};
+
+		for (unsigned seed = 1; seed <= seeds; seed++) {
+			native_client_first((enum nat_kind)k,
+					    seed * 211 + (unsigned)k, loss,
+					    false, &c);
+			native_host_first((enum nat_kind)k,
+					  seed * 307 + (unsigned)k, loss, &n);
+		}
+		ok(c.good == c.seeds,
+		   "%s, %u%% loss: client pings the native host through the "
+		   "relay in %u/%u seeds (%llu ms worst)",
+		   sim_nat_name((enum nat_kind)k), loss, c.good, c.seeds,
+		   (unsigned long long)c.worst_ms);
+		printf("#   %llu echo tests, %llu relay bubbles, %llu stray "
+		       "echo-test replies to the stack; failed seeds:%s\n",
+		       (unsigned long long)c.echo_sent,
+		       (unsigned long long)c.relay_bubbles,
+		       (unsigned long long)c.strays,
+		       c.failed[0] ? c.failed : " none");
+		ok(n.good == n.seeds,
+		   "%s, %u%% loss: the native host pings the client first, "
+		   "answered in %u/%u seeds (%llu ms worst)",
+		   sim_nat_name((enum nat_kind)k), loss, n.good, n.seeds,
+		   (unsigned long long)n.worst_ms);
+		printf("#   %llu echo tests, %llu relay bubbles, %llu stray "
+		       "echo-test replies to the stack; failed seeds:%s\n",
+		       (unsigned long long)n.echo_sent,
+		       (unsigned long long)n.relay_bubbles,
+		       (unsigned long long)n.strays,
+		       n.failed[0] ? n.failed : " none");
+	}
+}
+
+/* RFC 4380 §5.4.1: a restricted relay also sends direct bubbles. */
+static void
+test_native_restricted_relay(unsigned seeds)
+{
+	struct native_tally t = {0};
+
+	for (int k = 0; k < NAT_BLOCKED; k++)
+		for (unsigned seed = 1; seed <= seeds; seed++)
+			native_client_first((enum nat_kind)k,
+					    seed * 401 + (unsigned)k, 0, true,
+					    &t);
+	ok(t.good == t.seeds,
+	   "restricted relay: every NAT kind reaches the native host in "
+	   "%u/%u runs",
+	   t.good, t.seeds);
+}
+
+/*
+ * No relay answers: absent (no route to 2001::/32 at all) or silent (a
+ * black-holed relay).  The client's echo tests run out, the queued ping
+ * is dropped as no-relay, the client stays qualified, and its tests stay
+ * paced (one per 2 s at most).
+ */
+static void
+test_no_relay(unsigned seeds)
+{
+	for (int silent = 0; silent <= 1; silent++) {
+		unsigned good = 0, runs = 0, host_good = 0;
+		uint64_t echo_sent = 0, no_relay = 0, unrouted = 0;
+
+		for (int k = 0; k < NAT_BLOCKED; k++) {
+			for (unsigned seed = 1; seed <= seeds; seed++) {
+				struct sim s;
+				struct sim_host *h = native_topology(
+					&s, (enum nat_kind)k,
+					seed * 503 + (unsigned)k, 0, silent,
+					false);
+				uint64_t t0 = s.now_ms, sent0;
+				const struct teredo_client_stats *st =
+					&h->client.stats;
+
+				s.relay_down = silent;
+				sent0 = st->echo_sent;
+				for (uint16_t i = 0; i < 30; i++) {
+					sim_ping_native(&s, h, i);
+					sim_run(&s, s.now_ms + 1000, never,
+						NULL);
+				}
+				sim_run(&s, s.now_ms + 10000, never, NULL);
+				runs++;
+				scenarios++;
+				good += h->ping_replies == 0 &&
+					st->drops[TEREDO_CLIENT_DROP_NO_RELAY] >
+						0 &&
+					s.native.echo_tests > 0 &&
+					h->client.state ==
+						TEREDO_CLIENT_QUALIFIED &&
+					st->echo_sent - sent0 <=
+						(s.now_ms - t0) / 2000 + 1;
+				echo_sent += st->echo_sent - sent0;
+				no_relay +=
+					st->drops[TEREDO_CLIENT_DROP_NO_RELAY];
+				/* The native host's pings find no way in. */
+				unrouted = s.native_unrouted;
+				for (uint16_t i = 0; i < 5; i++) {
+					sim_native_ping(&s, h, i);
+					sim_run(&s, s.now_ms + 1000, never,
+						NULL);
+				}
+				host_good += h->echo_requests == 0 &&
+					     s.native.ping_replies == 0;
+				unrouted = s.native_unrouted - unrouted;
+				sim_fini(&s);
+			}
+		}
+		ok(good == runs,
+		   "%s relay: the client gives up (no-relay) and stays "
+		   "qualified in %u/%u runs",
+		   silent ? "silent" : "absent", good, runs);
+		printf("#   %llu echo tests in %u runs of 40 s, %llu pings "
+		       "dropped as no-relay\n",
+		       (unsigned long long)echo_sent, runs,
+		       (unsigned long long)no_relay);
+		ok(host_good == runs,
+		   "%s relay: the native host's pings never reach the client "
+		   "(%u/%u runs; %llu unrouted in the last)",
+		   silent ? "silent" : "absent", host_good, runs,
+		   (unsigned long long)unrouted);
+	}
+}
+
+/* Watches the relay's table at every event: bounded, counters sane. */
+struct table_watch {
+	const struct sim_host *relay;
+	size_t max_in_use;
+	bool pending_ok;
+	const struct sim_host *until; /* stop when it has a ping reply */
+};
+
+static bool
+watch_table(struct sim *s, void *arg)
+{
+	struct table_watch *w = arg;
+	const struct teredo_client *c = &w->relay->client;
+	size_t n = sim_peers_in_use(w->relay), pending = 0;
+
+	(void)s;
+	if (n > w->max_in_use)
+		w->max_in_use = n;
+	for (size_t i = 0; i < c->peer_cap; i++)
+		pending += c->peers[i].in_use && c->peers[i].retry_ms != 0;
+	if (pending != c->peers_pending)
+		w->pending_ok = false;
+	return w->until != NULL && w->until->ping_replies > 0;
+}
+
+/*
+ * Seven clients behind mixed NATs and a relay with room for four: the
+ * table never grows, the overflow is counted (peer-table-full), and
+ * since an entry idle for 30 s may be reused, everyone who keeps trying
+ * gets through within two minutes.
+ */
+static void
+test_relay_many_clients(unsigned seeds)
+{
+	const size_t cap = 4;
+	const unsigned nclients = SIM_MAX_HOSTS - 1;
+	unsigned good = 0;
+	size_t worst = 0;
+	uint64_t full = 0, worst_ms = 0;
+
+	for (unsigned seed = 1; seed <= seeds; seed++) {
+		struct sim s;
+		struct sim_host *h[SIM_MAX_HOSTS];
+		struct table_watch w = {.pending_ok = true};
+		unsigned answered = 0;
+		uint64_t t0;
+
+		sim_init(&s, seed * 601);
+		for (unsigned i = 0; i < nclients; i++)
+			h[i] = sim_add_host(
+				&s, (enum nat_kind)(i % NAT_BLOCKED), NULL);
+		w.relay = sim_add_relay(&s, cap, false);
+		(void)sim_add_native(&s);
+		sim_start(&s);
+		sim_run(&s, s.now_ms + 300000, all_qualified, NULL);
+		t0 = s.now_ms;
+		/* Each client pings once a second until answered. */
+		for (unsigned sec = 0; sec < 120 && answered < nclients;
+		     sec++) {
+			answered = 0;
+			for (unsigned i = 0; i < nclients; i++) {
+				if (h[i]->ping_replies > 0)
+					answered++;
+				else
+					sim_ping_native(&s, h[i],
+							(uint16_t)sec);
+			}
+			sim_run(&s, s.now_ms + 1000, watch_table, &w);
+		}
+		answered = 0;
+		for (unsigned i = 0; i < nclients; i++)
+			answered += h[i]->ping_replies > 0;
+		scenarios++;
+		good += answered == nclients && w.max_in_use <= cap &&
+			w.pending_ok &&
+			w.relay->client.stats
+					.drops[TEREDO_CLIENT_DROP_PEERS_FULL] >
+				0;
+		if (w.max_in_use > worst)
+			worst = w.max_in_use;
+		if (s.now_ms - t0 > worst_ms)
+			worst_ms = s.now_ms - t0;
+		full += w.relay->client.stats
+				.drops[TEREDO_CLIENT_DROP_PEERS_FULL];
+		sim_fini(&s);
+	}
+	ok(good == seeds,
+	   "relay with %zu entries, %u clients: table bounded, overflow "
+	   "counted, all served in %u/%u seeds",
+	   cap, nclients, good, seeds);
+	printf("#   at most %zu entries in use; %llu peer-table-full drops; "
+	       "all answered within %llu ms\n",
+	       worst, (unsigned long long)full, (unsigned long long)worst_ms);
+}
+
+/*
+ * The native host scans 2000 made-up Teredo addresses of our server in
+ * 20 s: the relay's table stays at its size, only the entries it holds
+ * get bubbles (4 each: none is reusable within the 30 s), and once the
+ * scan has been idle 30 s a real client is served.
+ */
+static void
+test_relay_scan(void)
+{
+	struct sim s;
+	struct sim_host *h, *r;
+	struct table_watch w = {.pending_ok = true};
+	uint64_t bubbles, scan_end, served_ms = 0;
+	const unsigned n = 2000;
+
+	sim_init(&s, 77);
+	h = sim_add_host(&s, NAT_RESTRICTED, NULL);
+	r = sim_add_relay(&s, SIM_PEERS, false);
+	w.relay = r;
+	(void)sim_add_native(&s);
+	sim_start(&s);
+	sim_run(&s, s.now_ms + 60000, all_qualified, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		struct teredo_addr t = {
+			.prefix = TEREDO_PREFIX,
+			.server_ipv4 = SIM_SERVER_IPV4,
+			.mapped_ipv4 =
+				0xc6336480u + i % 64, /* 198.51.100.128+ */
+			.mapped_port = (uint16_t)(20000 + i),
+		};
+		struct ip6_addr a;
+
+		teredo_addr_write(&t, &a);
+		sim_native_ping_addr(&s, &a, (uint16_t)i);
+		sim_run(&s, s.now_ms + 10, watch_table, &w);
+	}
+	scan_end = s.now_ms;
+	sim_run(&s, s.now_ms + 20000, watch_table, &w);
+	bubbles = r->client.stats.bubbles_sent;
+	ok(w.max_in_use == SIM_PEERS && w.pending_ok &&
+		   r->client.stats.drops[TEREDO_CLIENT_DROP_PEERS_FULL] > 0 &&
+		   /* at most one round of 4 per scanned address: an entry
+		    * that did not answer is deleted (R3), not kept */
+		   bubbles <= (uint64_t)n * TEREDO_BUBBLE_MAX,
+	   "relay under a scan of %u addresses: %zu/%d entries, %llu "
+	   "peer-table-full, %llu bubbles",
+	   n, w.max_in_use, SIM_PEERS,
+	   (unsigned long long)
+		   r->client.stats.drops[TEREDO_CLIENT_DROP_PEERS_FULL],
+	   (unsigned long long)bubbles);
+	w.until = h;
+	for (uint16_t i = 0; i < 90 && h->ping_replies == 0; i++) {
+		sim_ping_native(&s, h, i);
+		sim_run(&s, s.now_ms + 1000, watch_table, &w);
+	}
+	if (h->ping_replies > 0)
+		served_ms = s.now_ms - scan_end;
+	ok(h->ping_replies > 0 && w.max_in_use <= SIM_PEERS,
+	   "... and a real client is served again %llu ms after the scan "
+	   "(entries are reusable after 30 s idle)",
+	   (unsigned long long)served_ms);
+	scenarios++;
+	sim_fini(&s);
+}
+
+/*
+ * The relay restarts and forgets its peers.  Host-first traffic rebuilds
+ * the entry at once; the client's traffic is dropped as unknown-peer
+ * (RFC 4380 §5.4.2 MAY, as Miredo) until its entry for the native host,
+ * no longer refreshed, goes stale (30 s) and its echo test runs again.
+ */
+static void
+test_relay_restart(unsigned seeds)
+{
+	unsigned good = 0, runs = 0;
+	uint64_t worst_ms[2] = {0, 0};
+
+	for (int k = 0; k < NAT_BLOCKED; k++) {
+		for (unsigned seed = 1; seed <= seeds; seed++) {
+			for (int host_first = 0; host_first <= 1;
+			     host_first++) {
+				struct sim s;
+				struct sim_host *h = native_topology(
+					&s, (enum nat_kind)k,
+					seed * 701 + (unsigned)k, 0, true,
+					false);
+				unsigned before;
+				uint64_t t0;
+				bool got = false;
+
+				for (uint16_t i = 0; i < 3; i++) {
+					sim_ping_native(&s, h, i);
+					sim_run(&s, s.now_ms + 1000, never,
+						NULL);
+				}
+				sim_relay_restart(&s);
+				t0 = s.now_ms;
+				before = host_first ? s.native.ping_replies
+						    : h->ping_replies;
+				for (uint16_t i = 0; i < 60 && !got; i++) {
+					if (host_first)
+						sim_native_ping(&s, h, i);
+					else
+						sim_ping_native(&s, h, i);
+					sim_run(&s, s.now_ms + 1000, never,
+						NULL);
+					got = (host_first
+						       ? s.native.ping_replies
+						       : h->ping_replies) >
+					      before;
+				}
+				runs++;
+				scenarios++;
+				good += got && h->ping_replies >= 3;
+				if (got && s.now_ms - t0 > worst_ms[host_first])
+					worst_ms[host_first] = s.now_ms - t0;
+				sim_fini(&s);
+			}
+		}
+	}
+	ok(good == runs,
+	   "relay restart: traffic resumes in %u/%u runs (host first within "
+	   "%llu ms, client first within %llu ms)",
+	   good, runs, (unsigned long long)worst_ms[1],
+	   (unsigned long long)worst_ms[0]);
+}
+
+/*
+ * teredo-spec.md §4.10 and checklist R3 (RFC 4380 §5.4.1): a relay whose
+ * bubbles go unanswered repeats them every 2 s, at most 3 times, then
+ * deletes the entry, so the next packet starts afresh.  Here the client's
+ * server is black-holed for 10 s while the native host pings the client:
+ * the relay's 4 bubbles are lost.  Once the server is back, pings in
+ * either direction should get through within 30 s.
+ */
+static void
+test_relay_after_failed_bubbles(unsigned seeds)
+{
+	unsigned deleted = 0, host_ok = 0, client_ok = 0, runs = 0;
+
+	for (int k = 0; k < NAT_BLOCKED; k++) {
+		for (unsigned seed = 1; seed <= seeds; seed++) {
+			for (int host_first = 0; host_first <= 1;
+			     host_first++) {
+				struct sim s;
+				struct sim_host *h = native_topology(
+					&s, (enum nat_kind)k,
+					seed * 809 + (unsigned)k, 0, true,
+					false);
+				bool got = false;
+
+				s.server_down = true;
+				for (uint16_t i = 0; i < 10; i++) {
+					sim_native_ping(&s, h, i);
+					sim_run(&s, s.now_ms + 1000, never,
+						NULL);
+				}
+				s.server_down = false;
+				if (!host_first) {
+					const struct teredo_peer *p =
+						teredo_client_peer(
+							&s.relay->client,
+							&h->client.addr);
+
+					/* Deleted after 4 bubbles; the
+					 * host's next ping may have made a
+					 * fresh one. */
+					deleted +=
+						p == NULL ||
+						p->bubbles < TEREDO_BUBBLE_MAX;
+				}
+				for (uint16_t i = 0; i < 30 && !got; i++) {
+					if (host_first)
+						sim_native_ping(&s, h, i);
+					else
+						sim_ping_native(&s, h, i);
+					sim_run(&s, s.now_ms + 1000, never,
+						NULL);
+					got = host_first
+						      ? s.native.ping_replies >
+								0
+						      : h->ping_replies > 0;
+				}
+				if (host_first)
+					host_ok += got;
+				else
+					client_ok += got;
+				runs += host_first ? 1u : 0u;
+				scenarios++;
+				sim_fini(&s);
+			}
+		}
+	}
+	ok(deleted == runs,
+	   "R3: the relay deleted the silent client's entry after its 4 "
+	   "bubbles (or began afresh) in %u/%u runs",
+	   deleted, runs);
+	ok(host_ok == runs,
+	   "R3: after the outage the native host's pings reach the client "
+	   "within 30 s in %u/%u runs",
+	   host_ok, runs);
+	ok(client_ok == runs,
+	   "R3: after the outage the client's pings reach the native host "
+	   "within 30 s in %u/%u runs",
+	   client_ok, runs);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -320,6 +925,14 @@ main(int argc, char **argv)
 	test_maintenance();
 	test_remap();
 	test_server_silent();
+	test_native(0, argc > 1 ? 3 : 20);
+	test_native(5, argc > 1 ? 3 : 20);
+	test_native_restricted_relay(argc > 1 ? 2 : 5);
+	test_no_relay(argc > 1 ? 2 : 5);
+	test_relay_many_clients(argc > 1 ? 2 : 10);
+	test_relay_scan();
+	test_relay_restart(argc > 1 ? 1 : 3);
+	test_relay_after_failed_bubbles(argc > 1 ? 1 : 3);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
