@@ -12,6 +12,12 @@ import re
 import sys
 
 TRANSPORTS = ("shipworm", "miredo", "plain")
+# (file prefix, table title, the far host snapped, its daemon's label)
+PATHS = (
+    ("", "fc (behind the NAT) -> pub (public)", "pub", "receiver (pub)"),
+    ("relay-", "fc (behind the NAT) -> relay rly -> n6 (native IPv6)",
+     "rly", "relay (rly)"),
+)
 
 
 def load(path):
@@ -44,11 +50,11 @@ def median(xs):
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
-def reps(res):
+def reps(res, prefix=""):
     """The repetition numbers present in the results directory."""
     found = set()
     for f in os.listdir(res):
-        m = re.fullmatch(r"[a-z]+-tcp-(\d+)\.json", f)
+        m = re.fullmatch(re.escape(prefix) + r"[a-z]+-tcp-(\d+)\.json", f)
         if m:
             found.add(int(m.group(1)))
     return sorted(found)
@@ -91,7 +97,7 @@ def rtt(res, tr, rep):
 
 def cpu(res, tr, name, hz, rx_bytes):
     c = load(os.path.join(res, f"{tr}-{name}-cpu.json"))
-    if not c or tr == "plain":
+    if not c or tr.endswith("plain"):
         return {}
     wall = c["wall_s"]
     fc = c["fc_ticks"] / hz
@@ -132,22 +138,22 @@ def link_drops(links, skip=()):
                for k, v in links.items() if k not in skip)
 
 
-def losses(res, rep):
+def losses(res, rep, prefix="", far="pub"):
     print(f"### Where packets were dropped (counter differences, "
           f"repetition {rep})")
     print()
     print("| run | UDP: iperf3 sent; TCP: retransmits | "
           "fc: teredo TX dropped (TUN queue) | "
-          "fc: UDP send buffer errors | fc: other link drops | "
-          "pub: UDP/IPv4 receive buffer errors | "
-          "pub: UDP/IPv6 receive buffer errors | pub: link drops | "
+          f"fc: UDP send buffer errors | fc: other link drops | "
+          f"{far}: UDP/IPv4 receive buffer errors | "
+          f"{far}: UDP/IPv6 receive buffer errors | {far}: link drops | "
           "iperf3 received |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for tr in TRANSPORTS:
+    for tr in (prefix + t for t in TRANSPORTS):
         for name in ("tcp", "udp64", "udp1232"):
             j = load(os.path.join(res, f"{tr}-{name}-{rep}.json"))
             fc = snap_delta(res, f"{tr}-{name}-{rep}", "fc")
-            pub = snap_delta(res, f"{tr}-{name}-{rep}", "pub")
+            pub = snap_delta(res, f"{tr}-{name}-{rep}", far)
             if not j or "end" not in j or not fc or not pub:
                 continue
             tx = j["end"].get("sum_sent", {})
@@ -169,11 +175,97 @@ def losses(res, rep):
                   f"{pn.get('Udp6RcvbufErrors', 0):,} | "
                   f"{link_drops(pl):,} | {got} |")
     print()
-    print("For Teredo, pub's UDP/IPv4 socket is the daemon's and the "
-          "UDP/IPv6 one iperf3's; for plain, the IPv4 one is iperf3's.  "
-          "Over Teredo, TCP retransmits = the TUN drops on fc + the "
-          "receiving daemon's socket overflows on pub.")
+    if far == "pub":
+        print("For Teredo, pub's UDP/IPv4 socket is the daemon's and the "
+              "UDP/IPv6 one iperf3's; for plain, the IPv4 one is iperf3's.  "
+              "Over Teredo, TCP retransmits = the TUN drops on fc + the "
+              "receiving daemon's socket overflows on pub.")
+    else:
+        print(f"For Teredo, {far}'s UDP/IPv4 socket is the relay's; "
+              f"plain only forwards through {far} (iperf3 runs on n6, "
+              "not snapped).")
     print()
+
+
+def throughput(res, hz, prefix, title, far, far_label):
+    # r[transport] = one dict per repetition
+    r = {}
+    for tr in TRANSPORTS:
+        r[tr] = []
+        for rep in reps(res, prefix):
+            d = {n: iperf(res, prefix + tr, f"{n}-{rep}")
+                 for n in ("tcp", "udp64", "udp1232")}
+            d["rtt"], d["ping_rx"] = rtt(res, prefix + tr, rep)
+            d["cpu"] = cpu(res, prefix + tr, f"tcp-{rep}", hz,
+                           d["tcp"].get("bytes"))
+            d["cpu1232"] = cpu(res, prefix + tr, f"udp1232-{rep}", hz,
+                               d["udp1232"].get("bytes"))
+            r[tr].append(d)
+
+    rows = [
+        ("TCP, Mbit/s", lambda d: d["tcp"].get("mbps")),
+        ("TCP, retransmits per s", lambda d: d["tcp"].get("retr")),
+        ("UDP 64 B, Mbit/s received", lambda d: d["udp64"].get("mbps")),
+        ("UDP 64 B, kpkt/s received", lambda d: d["udp64"].get("kpps")),
+        ("UDP 64 B, kpkt/s sent", lambda d: d["udp64"].get("sent_kpps")),
+        ("UDP 64 B, loss %", lambda d: d["udp64"].get("loss")),
+        ("UDP 1232 B, Mbit/s received", lambda d: d["udp1232"].get("mbps")),
+        ("UDP 1232 B, kpkt/s received", lambda d: d["udp1232"].get("kpps")),
+        ("UDP 1232 B, kpkt/s sent", lambda d: d["udp1232"].get("sent_kpps")),
+        ("UDP 1232 B, loss %", lambda d: d["udp1232"].get("loss")),
+        ("RTT avg, ms (ping 20 x 50 ms)", lambda d: d["rtt"]),
+        ("daemon CPU in TCP, % core: sender (fc)",
+         lambda d: d["cpu"].get("fc")),
+        (f"daemon CPU in TCP, % core: {far_label}",
+         lambda d: d["cpu"].get("pub")),
+        ("daemon CPU in TCP, % core: both",
+         lambda d: d["cpu"].get("total")),
+        ("daemon CPU in TCP, µs per MB received",
+         lambda d: d["cpu"].get("us_per_mb")),
+        ("machine busy in TCP, % of all cores",
+         lambda d: d["cpu"].get("sys")),
+        ("daemon CPU in UDP 1232 B, % core: both",
+         lambda d: d["cpu1232"].get("total")),
+        ("daemon CPU in UDP 1232 B, µs per MB received",
+         lambda d: d["cpu1232"].get("us_per_mb")),
+    ]
+    print(f"### Throughput, {title}")
+    print()
+    print("| figure | Shipworm | Miredo | plain | Shipworm/Miredo "
+          "| Shipworm/plain |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, get in rows:
+        s, m, p = (median(get(d) for d in r[t]) for t in TRANSPORTS)
+        digits = 3 if label.startswith("RTT") else 1
+        print(f"| {label} | {fmt(s, digits)} | {fmt(m, digits)} | "
+              f"{fmt(p, digits)} | {ratio(s, m)} | {ratio(s, p)} |")
+        if label.startswith("RTT"):
+            # The round trip the tunnel adds over plain IPv4.
+            sa, ma = (None if x is None or p is None else x - p
+                      for x in (s, m))
+            print(f"| RTT added over plain, ms | {fmt(sa, 3)} | "
+                  f"{fmt(ma, 3)} | – | {ratio(sa, ma)} | – |")
+    print()
+    n = len(reps(res, prefix))
+    print(f"Medians of {n} repetitions (the transports interleaved).  "
+          "Plain has no daemon: its CPU rows are empty.  "
+          "Received = iperf3's receiver side (-J sum_received).")
+    print()
+    print("Every repetition (spread):")
+    print()
+    print("| figure | Shipworm | Miredo | plain |")
+    print("|---|---|---|---|")
+    for label, get in rows:
+        if not label.startswith(("TCP", "UDP 64 B, kpkt/s rec",
+                                 "UDP 1232 B, Mbit", "RTT",
+                                 "daemon CPU in TCP, µs")):
+            continue
+        digits = 3 if label.startswith("RTT") else 1
+        cells = [" / ".join(fmt(get(d), digits) for d in r[t])
+                 for t in TRANSPORTS]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    print()
+    losses(res, reps(res, prefix)[0], prefix, far)
 
 
 def main():
@@ -196,78 +288,9 @@ def main():
           f"machine {busy}% busy in the second before.")
     print()
 
-    # r[transport] = one dict per repetition
-    r = {}
-    for tr in TRANSPORTS:
-        r[tr] = []
-        for rep in reps(res):
-            d = {n: iperf(res, tr, f"{n}-{rep}")
-                 for n in ("tcp", "udp64", "udp1232")}
-            d["rtt"], d["ping_rx"] = rtt(res, tr, rep)
-            d["cpu"] = cpu(res, tr, f"tcp-{rep}", hz, d["tcp"].get("bytes"))
-            d["cpu1232"] = cpu(res, tr, f"udp1232-{rep}", hz,
-                               d["udp1232"].get("bytes"))
-            r[tr].append(d)
-
-    rows = [
-        ("TCP, Mbit/s", lambda d: d["tcp"].get("mbps")),
-        ("TCP, retransmits per s", lambda d: d["tcp"].get("retr")),
-        ("UDP 64 B, Mbit/s received", lambda d: d["udp64"].get("mbps")),
-        ("UDP 64 B, kpkt/s received", lambda d: d["udp64"].get("kpps")),
-        ("UDP 64 B, kpkt/s sent", lambda d: d["udp64"].get("sent_kpps")),
-        ("UDP 64 B, loss %", lambda d: d["udp64"].get("loss")),
-        ("UDP 1232 B, Mbit/s received", lambda d: d["udp1232"].get("mbps")),
-        ("UDP 1232 B, kpkt/s received", lambda d: d["udp1232"].get("kpps")),
-        ("UDP 1232 B, kpkt/s sent", lambda d: d["udp1232"].get("sent_kpps")),
-        ("UDP 1232 B, loss %", lambda d: d["udp1232"].get("loss")),
-        ("RTT avg, ms (ping 20 x 50 ms)", lambda d: d["rtt"]),
-        ("daemon CPU in TCP, % core: sender (fc)",
-         lambda d: d["cpu"].get("fc")),
-        ("daemon CPU in TCP, % core: receiver (pub)",
-         lambda d: d["cpu"].get("pub")),
-        ("daemon CPU in TCP, % core: both",
-         lambda d: d["cpu"].get("total")),
-        ("daemon CPU in TCP, µs per MB received",
-         lambda d: d["cpu"].get("us_per_mb")),
-        ("machine busy in TCP, % of all cores",
-         lambda d: d["cpu"].get("sys")),
-        ("daemon CPU in UDP 1232 B, % core: both",
-         lambda d: d["cpu1232"].get("total")),
-        ("daemon CPU in UDP 1232 B, µs per MB received",
-         lambda d: d["cpu1232"].get("us_per_mb")),
-    ]
-    print("### Throughput, fc (behind the NAT) -> pub (public)")
-    print()
-    print("| figure | Shipworm | Miredo | plain | Shipworm/Miredo "
-          "| Shipworm/plain |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for label, get in rows:
-        s, m, p = (median(get(d) for d in r[t]) for t in TRANSPORTS)
-        digits = 3 if label.startswith("RTT") else 1
-        print(f"| {label} | {fmt(s, digits)} | {fmt(m, digits)} | "
-              f"{fmt(p, digits)} | {ratio(s, m)} | {ratio(s, p)} |")
-    print()
-    n = len(reps(res))
-    print(f"Medians of {n} repetitions (the transports interleaved).  "
-          "Plain has no daemon: its CPU rows are empty.  "
-          "Received = iperf3's receiver side (-J sum_received).")
-    print()
-    print("Every repetition (spread):")
-    print()
-    print("| figure | Shipworm | Miredo | plain |")
-    print("|---|---|---|---|")
-    for label, get in rows:
-        if not label.startswith(("TCP", "UDP 64 B, kpkt/s rec",
-                                 "UDP 1232 B, Mbit", "RTT",
-                                 "daemon CPU in TCP, µs")):
-            continue
-        digits = 3 if label.startswith("RTT") else 1
-        cells = [" / ".join(fmt(get(d), digits) for d in r[t])
-                 for t in TRANSPORTS]
-        print(f"| {label} | " + " | ".join(cells) + " |")
-    print()
-    if reps(res):
-        losses(res, reps(res)[0])
+    for prefix, title, far, far_label in PATHS:
+        if reps(res, prefix):
+            throughput(res, hz, prefix, title, far, far_label)
 
     rates = []
     for f in sorted(os.listdir(res)):

@@ -31,6 +31,10 @@ declare -gA LAB_ADDR=()  # lab name -> host's own IPv4 address
 declare -gA LAB_PUB=()   # lab name -> public IPv4 address seen from the core
 declare -ga LAB_ORDER=() # lab names, creation order
 declare -ga LAB_PIDS=()  # daemons to stop, by PID
+declare -gA LAB_ADDR6=() # lab name -> native IPv6 address (lab_v6_*)
+LAB_V6NET=ix6            # lab name of the native IPv6 segment's namespace
+LAB_V6_PREFIX=${LAB_V6_PREFIX:-2001:db8:6::} # its /64 (RFC 3849 range)
+LAB_V6_PORTS=0
 LAB_LINKS=0
 LAB_SITES=0
 LAB_LAST_PID=
@@ -336,6 +340,87 @@ EOF
 EOF
 }
 
+# --- native IPv6 (teredo-spec.md §4.10, §4.13) --------------------------------
+#
+# One native IPv6 Ethernet segment, $LAB_V6_PREFIX/64 (documentation range,
+# RFC 3849), is a bridge "br0" in its own namespace (lab name ix6, no address
+# of its own, IPv6 off in it).  Hosts join it with a veth pair created inside
+# the two lab namespaces (host side "v6", no DAD, no RAs).  On it:
+#   lab_v6_relay NAME IPV4 [ADDR6]   a relay host: public IPV4 on the core
+#       (as lab_public_host) and ADDR6 on the segment, IPv6 forwarding on;
+#       the relay daemon routes 2001::/32 into its tunnel by itself;
+#   lab_v6_host NAME RELAY [ADDR6]   an IPv6-only host (no IPv4 address),
+#       default IPv6 route via RELAY's native address: its "nearest relay";
+#   lab_v6_attach NAME [ADDR6]       a native address for an existing host
+#       (a Teredo server forwards echo requests natively, §4.9): on-link
+#       /64 only, no default route (the replies go through a relay).
+# Several relays share the segment; each IPv6-only host picks its own by
+# its default route, so one lab can test several relays side by side.
+# ADDR6 defaults to ${LAB_V6_PREFIX}<n>, n counting attachments from 0x100.
+
+_lab_check_v6() {
+	case $1 in
+	2001:db8:* | 2001:DB8:*) ;;
+	*) lab_die "native address $1 is not in 2001:db8::/32" ;;
+	esac
+}
+
+_lab_v6_net() {
+	[ -n "${LAB_NS[$LAB_V6NET]:-}" ] && return 0
+	local ns
+	_lab_new_ns "$LAB_V6NET" bridge
+	ns=$(lab_ns "$LAB_V6NET")
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 >/dev/null
+	ip -n "$ns" link add br0 type bridge stp_state 0 forward_delay 0 \
+		mcast_snooping 0 || lab_die "bridge for the native segment"
+	ip -n "$ns" link set br0 up
+}
+
+# _lab_v6_join NAME [ADDR6]: NAME's "v6" port on the segment, ADDR6/64.
+_lab_v6_join() {
+	local name=$1 a=${2:-} br host pif
+	_lab_v6_net
+	LAB_V6_PORTS=$((LAB_V6_PORTS + 1))
+	[ "$LAB_V6_PORTS" -le 200 ] || lab_die "too many native hosts"
+	[ -n "$a" ] || a=$(printf '%s%x' "$LAB_V6_PREFIX" $((0xff + LAB_V6_PORTS)))
+	_lab_check_v6 "$a"
+	[ -z "${LAB_ADDR6[$name]:-}" ] || lab_die "$name is already on the native segment"
+	br=$(lab_ns "$LAB_V6NET") host=$(lab_ns "$name")
+	pif="p$LAB_V6_PORTS"
+	ip -n "$br" link add "$pif" type veth peer name v6 netns "$host" ||
+		lab_die "veth $pif"
+	ip -n "$br" link set "$pif" master br0
+	ip -n "$br" link set "$pif" up
+	ip netns exec "$host" sysctl -qw net.ipv6.conf.v6.accept_dad=0 \
+		net.ipv6.conf.v6.accept_ra=0 net.ipv6.conf.v6.autoconf=0 >/dev/null
+	ip -n "$host" addr add "$a/64" dev v6 nodad
+	ip -n "$host" link set v6 up
+	LAB_ADDR6[$name]=$a
+}
+
+lab_v6_relay() {
+	local name=$1 ip=$2 a=${3:-}
+	lab_public_host "$name" "$ip"
+	LAB_KIND[$name]=relay
+	lab_exec "$name" sysctl -qw net.ipv6.conf.all.forwarding=1 >/dev/null
+	_lab_v6_join "$name" "$a"
+}
+
+lab_v6_host() {
+	local name=$1 relay=$2 a=${3:-}
+	[ "${LAB_KIND[$relay]:-}" = relay ] || lab_die "'$relay' is not a lab_v6_relay"
+	_lab_new_ns "$name" v6only
+	_lab_v6_join "$name" "$a"
+	ip -n "$(lab_ns "$name")" -6 route add default via "${LAB_ADDR6[$relay]}" dev v6
+	LAB_ADDR[$name]=
+	LAB_PUB[$name]=
+}
+
+lab_v6_attach() {
+	_lab_v6_join "$1" "${2:-}"
+}
+
 # Starts a daemon inside lab host NAME: own session (setsid), stdin from
 # /dev/null, stdout and stderr to LOG.  The PID (which is the daemon's own:
 # setsid and "ip netns exec" both exec) goes to $LAB_LAST_PID and to the list
@@ -404,6 +489,7 @@ lab_down() {
 			rm -rf "$LAB_DIR"
 		fi
 	fi
-	LAB_NS=() LAB_ORDER=() LAB_PIDS=()
+	LAB_NS=() LAB_ORDER=() LAB_PIDS=() LAB_ADDR6=()
+	LAB_V6_PORTS=0
 	return 0
 }

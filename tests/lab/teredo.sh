@@ -57,3 +57,11 @@ sw_addr() {
 	lab_exec "$1" ip -6 -o addr show dev teredo scope global 2>/dev/null |
 		awk '{ sub("/.*", "", $4); print $4; exit }'
 }
+
+# sw_relay HOST: teredod as a cone Teredo relay on HOST (RFC 4380 §5.4); it
+# routes 2001::/32 into its "teredo" interface by itself.
+sw_relay() {
+	printf 'RelayType cone\nInterfaceName teredo\nControlSocket %s/%s.sock\n' \
+		"$LAB_DIR" "$1" >"$LAB_DIR/$1.conf"
+	lab_daemon "$1" "$LAB_DIR/$1.log" "$TEREDOD" -f -c "$LAB_DIR/$1.conf"
+}
