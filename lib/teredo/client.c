@@ -548,16 +548,57 @@ send_direct_bubbles(struct teredo_client *c, const struct teredo_peer *p,
 			    nonce);
 }
 
+/*
+ * Tells our own stack that a packet it sent cannot be delivered (RFC 4443
+ * §3.1, code 3 "address unreachable"; teredo-spec.md T25), so that ping
+ * and connect() fail at once instead of timing out.  From the tunnel's
+ * link-local address, as the router on the link would.  At most
+ * TEREDO_UNREACH_PER_S a second (RFC 4443 §2.4 (f)); never in relay mode,
+ * whose senders are on the native side with no route to that address.
+ */
 static void
-queue_drop_all(struct teredo_client *c, struct teredo_peer *p,
+send_unreachable(struct teredo_client *c, uint64_t now, const uint8_t *ip6,
+		 size_t len)
+{
+	uint8_t buf[IP6_MIN_MTU];
+	struct ip6_addr src;
+	size_t out_len;
+
+	if (c->cfg.relay)
+		return;
+	if (now - c->unreach_window_ms >= 1000) {
+		c->unreach_window_ms = now;
+		c->unreach_sent = 0;
+	}
+	if (c->unreach_sent >= TEREDO_UNREACH_PER_S)
+		return;
+	teredo_client_link_local(false, &src);
+	if (teredo_unreachable_write(buf, sizeof(buf), &src, 3, ip6, len,
+				     &out_len) < 0)
+		return;
+	c->unreach_sent++;
+	c->stats.unreachable_sent++;
+	c->io.deliver(c->io.ctx, buf, out_len);
+}
+
+static void
+queue_drop_all(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 	       enum teredo_client_drop why)
 {
 	struct rd rd;
 
 	rd_init(&rd, p->queue, p->queue_len);
 	while (rd_left(&rd) > 0) {
-		rd_skip(&rd, QUEUE_HDR - 2);
-		rd_skip(&rd, rd_u16(&rd));
+		uint8_t dir = rd_u8(&rd);
+		const uint8_t *pkt;
+		size_t n;
+
+		rd_skip(&rd, QUEUE_HDR - 3);
+		n = rd_u16(&rd);
+		if ((pkt = rd_take(&rd, n)) == NULL)
+			break;
+		if (dir == QUEUED_OUT)
+			send_unreachable(c, now, pkt, n);
 		drop(c, why);
 	}
 	p->queue_len = 0;
@@ -594,7 +635,8 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 			 * for it starts afresh (a short outage of the client
 			 * or its server must not lock it out for 300 s).
 			 */
-			queue_drop_all(c, p, TEREDO_CLIENT_DROP_UNREACHABLE);
+			queue_drop_all(c, now, p,
+				       TEREDO_CLIENT_DROP_UNREACHABLE);
 			memset(p, 0, sizeof(*p));
 			return;
 		}
@@ -612,7 +654,7 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 					     "symmetric");
 			p->gave_up = true;
 		}
-		queue_drop_all(c, p, TEREDO_CLIENT_DROP_UNREACHABLE);
+		queue_drop_all(c, now, p, TEREDO_CLIENT_DROP_UNREACHABLE);
 		return;
 	}
 	/* Only to a peer whose server we may send to (§5.2.4, as Miredo). */
@@ -748,7 +790,7 @@ echo_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 			      "our server)",
 			      text, TEREDO_ECHO_TRIES);
 		}
-		queue_drop_all(c, p, TEREDO_CLIENT_DROP_NO_RELAY);
+		queue_drop_all(c, now, p, TEREDO_CLIENT_DROP_NO_RELAY);
 		return;
 	}
 	if (!p->echo_pending) {

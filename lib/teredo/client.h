@@ -40,7 +40,8 @@
 #define TEREDO_BUBBLE_SPACING_MS 2000	/* RFC 4380 §5.2.6 */
 #define TEREDO_BUBBLE_MAX 4		/* per TEREDO_BUBBLE_WINDOW_MS */
 #define TEREDO_BUBBLE_WINDOW_MS 300000
-#define TEREDO_ECHO_TRIES 4 /* §5.2.9 test: once + 3 repeats, as Miredo */
+#define TEREDO_ECHO_TRIES 4	/* §5.2.9 test: once + 3 repeats, as Miredo */
+#define TEREDO_UNREACH_PER_S 10 /* ICMPv6 errors to the stack, as Miredo */
 #define TEREDO_ECHO_TESTS_PER_S 16 /* started by strangers' packets */
 #define TEREDO_ECHO_NONCE_LEN \
 	8 /* RFC 4380 §5.2.9: the nonce in the echo data */
@@ -93,6 +94,7 @@ struct teredo_client_stats {
 	uint64_t packets_sent, packets_delivered;
 	uint64_t qualifications, requalifications;
 	uint64_t echo_sent, echo_answered; /* §5.2.9 connectivity tests */
+	uint64_t unreachable_sent;	   /* ICMPv6 errors to our own stack */
 	uint64_t drops[TEREDO_CLIENT_DROP_COUNT];
 };
 
@@ -198,6 +200,8 @@ struct teredo_client {
 	size_t last_peer;	     /* index of the peer found last */
 	uint64_t echo_window_ms;     /* rate limit of peer-triggered tests */
 	unsigned echo_tests_started; /* in the current second */
+	uint64_t unreach_window_ms;  /* rate limit of our ICMPv6 errors */
+	unsigned unreach_sent;	     /* in the current second */
 	struct teredo_client_stats stats;
 };
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "teredo/addr.h"
+#include "wire/rd.h"
 #include "wire/wr.h"
 
 static const struct ip6_addr all_routers = {
@@ -222,6 +223,37 @@ teredo_packet_is_bubble(const struct teredo_packet *pkt)
 {
 	return pkt->ip6.next_header == IP6_NEXT_NONE &&
 	       pkt->ip6.payload_len == 0;
+}
+
+int
+teredo_unreachable_write(uint8_t *buf, size_t cap, const struct ip6_addr *src,
+			 uint8_t code, const uint8_t *invoking, size_t len,
+			 size_t *out_len)
+{
+	struct ip6_header h;
+	struct rd rd;
+	struct wr wr;
+	size_t start;
+	int rc;
+
+	rd_init(&rd, invoking, len);
+	if (ip6_header_read(&rd, &h) < 0)
+		return -EINVAL;
+	/* RFC 4443 §2.4 (e): never about an error, multicast or :: */
+	if (ip6_addr_is_multicast(&h.dst) || ip6_addr_is_multicast(&h.src) ||
+	    ip6_addr_is_unspecified(&h.src))
+		return -EINVAL;
+	if (h.next_header == IP6_NEXT_ICMPV6 && rd_left(&rd) > 0 &&
+	    rd_u8(&rd) < 128)
+		return -EINVAL;
+	wr_init(&wr, buf, cap);
+	start = ip6_begin(&wr, src, &h.src, IP6_NEXT_ICMPV6, 255);
+	icmp6_error_write(&wr, src, &h.src, ICMP6_DST_UNREACH, code, 0,
+			  invoking, len);
+	if ((rc = ip6_end(&wr, start)) < 0)
+		return rc;
+	*out_len = wr.off;
+	return 0;
 }
 
 int

@@ -121,6 +121,19 @@ MUST_CHECK int teredo_echo_write(uint8_t *buf, size_t cap,
 				 size_t *out_len);
 
 /*
+ * An ICMPv6 Destination Unreachable (RFC 4443 §3.1) about the IPv6 packet
+ * `invoking`, from `src` to that packet's source: what a client hands its
+ * own stack when a destination cannot be reached (teredo-spec.md T25), so
+ * that applications learn at once instead of timing out.  -EINVAL when the
+ * invoking packet must not be answered (RFC 4443 §2.4 (e): an ICMPv6
+ * error, a multicast destination or source, an unspecified source).
+ */
+MUST_CHECK int teredo_unreachable_write(uint8_t *buf, size_t cap,
+					const struct ip6_addr *src,
+					uint8_t code, const uint8_t *invoking,
+					size_t len, size_t *out_len);
+
+/*
  * The ICMPv6 message a packet carries directly after its IPv6 header;
  * -EBADMSG when next header is not ICMPv6 or the message is invalid.
  */

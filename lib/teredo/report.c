@@ -165,6 +165,9 @@ teredo_report_client_stats(const struct teredo_client *c, bool json, char *buf,
 	counter(&o, json, &first, "bubbles-received", s->bubbles_received);
 	counter(&o, json, &first, "packets-sent", s->packets_sent);
 	counter(&o, json, &first, "packets-delivered", s->packets_delivered);
+	counter(&o, json, &first, "echo-tests-sent", s->echo_sent);
+	counter(&o, json, &first, "echo-tests-answered", s->echo_answered);
+	counter(&o, json, &first, "unreachable-sent", s->unreachable_sent);
 	for (int i = 0; i < TEREDO_CLIENT_DROP_COUNT; i++) {
 		snprintf(name, sizeof(name), "drop-%s",
 			 teredo_client_drop_name((enum teredo_client_drop)i));

@@ -142,6 +142,22 @@ icmp6_echo_write(struct wr *wr, const struct ip6_addr *src,
 }
 
 void
+icmp6_error_write(struct wr *wr, const struct ip6_addr *src,
+		  const struct ip6_addr *dst, uint8_t type, uint8_t code,
+		  uint32_t param, const uint8_t *invoking, size_t len)
+{
+	size_t start = wr->off;
+	size_t room = IP6_MIN_MTU - IP6_HEADER_LEN - 8;
+
+	wr_u8(wr, type);
+	wr_u8(wr, code);
+	wr_u16(wr, 0);
+	wr_u32(wr, param);
+	wr_bytes(wr, invoking, len < room ? len : room);
+	icmp6_finish(wr, start, src, dst);
+}
+
+void
 nd_rs_write(struct wr *wr, const struct ip6_addr *src,
 	    const struct ip6_addr *dst)
 {

@@ -106,6 +106,14 @@ void icmp6_echo_write(struct wr *wr, const struct ip6_addr *src,
 		      const struct icmp6_echo *echo);
 void nd_rs_write(struct wr *wr, const struct ip6_addr *src,
 		 const struct ip6_addr *dst);
+/*
+ * An error message (RFC 4443 §2.1, §3): type, code, the 32-bit field
+ * (unused, MTU or pointer), then as much of the invoking packet as fits in
+ * a 1280-byte IPv6 packet (§2.4 (c)).
+ */
+void icmp6_error_write(struct wr *wr, const struct ip6_addr *src,
+		       const struct ip6_addr *dst, uint8_t type, uint8_t code,
+		       uint32_t param, const uint8_t *invoking, size_t len);
 /* Writes the PIO when prefix_count > 0 and the MTU option when has_mtu. */
 void nd_ra_write(struct wr *wr, const struct ip6_addr *src,
 		 const struct ip6_addr *dst, const struct nd_ra *ra);

@@ -284,6 +284,51 @@ test_bubbles_and_echo(void)
 	   "a bubble carries no ICMPv6");
 }
 
+/* RFC 4443 §3.1 and §2.4: the error our client hands its own stack. */
+static void
+test_unreachable(void)
+{
+	struct ip6_addr me, peer, ll;
+	struct icmp6_echo echo = {.id = 9, .seq = 1};
+	struct teredo_packet pkt;
+	struct icmp6_msg m;
+	uint8_t big[1400], in[128], out[1400];
+	size_t n, len;
+
+	if (ip6_addr_parse("2001:0:c000:20a::1", &me) < 0 ||
+	    ip6_addr_parse("2001:db8::7", &peer) < 0)
+		abort();
+	teredo_client_link_local(false, &ll);
+	if (teredo_echo_write(in, sizeof(in), &me, &peer, 64,
+			      ICMP6_ECHO_REQUEST, &echo, &n) < 0)
+		abort();
+	ok(teredo_unreachable_write(out, sizeof(out), &ll, 3, in, n, &len) ==
+			   0 &&
+		   teredo_packet_read(out, len, &pkt) == 0 &&
+		   ip6_addr_equal(&pkt.ip6.dst, &me) &&
+		   teredo_packet_icmp6(&pkt, &m) == 0 && m.type == 1 &&
+		   m.code == 3 && m.body_len == 4 + n &&
+		   memcmp(m.body + 4, in, n) == 0,
+	   "T25: Destination Unreachable to the sender, the packet quoted, "
+	   "checksum valid");
+	memset(big, 0, sizeof(big));
+	memcpy(big, in, 40);
+	big[4] = (uint8_t)((sizeof(big) - 40) >> 8);
+	big[5] = (uint8_t)(sizeof(big) - 40);
+	big[6] = 17;
+	ok(teredo_unreachable_write(out, sizeof(out), &ll, 3, big, sizeof(big),
+				    &len) == 0 &&
+		   len == 1280,
+	   "RFC 4443 §2.4 (c): the quote is cut to fit 1280 bytes");
+	ok(teredo_unreachable_write(in, sizeof(in), &ll, 3, out, len, &n) ==
+		   -EINVAL,
+	   "RFC 4443 §2.4 (e): never an error about an error");
+	in[24] = 0xff; /* a multicast destination */
+	ok(teredo_unreachable_write(out, sizeof(out), &ll, 3, in, n, &len) ==
+		   -EINVAL,
+	   "RFC 4443 §2.4 (e): never about a multicast destination");
+}
+
 int
 main(void)
 {
@@ -291,5 +336,6 @@ main(void)
 	test_ra();
 	test_ra_mutations();
 	test_bubbles_and_echo();
+	test_unreachable();
 	return done_testing();
 }
