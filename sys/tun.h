@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "base/err.h"
 
@@ -30,6 +31,21 @@
  */
 MUST_CHECK int tun_open(const char *name, char out_name[static TUN_NAME_MAX],
 			int *fd);
+
+/*
+ * As tun_open(), with IFF_VNET_HDR: every packet read or written is
+ * preceded by a 10-byte little-endian virtio-net header (lib/wire/gso.h;
+ * TUNSETVNETHDRSZ, TUNSETVNETLE), and the device offers the offloads of
+ * `offloads` (TUN_F_* of <linux/if_tun.h>, e.g. TUN_F_CSUM | TUN_F_TSO6)
+ * through TUNSETOFFLOAD, so the stack hands over TCP super-packets of up to
+ * 64 KiB and leaves checksums partial (<linux/if_tun.h>, and set_offload()
+ * in drivers/net/tun.c).  Any refusal closes the fd and returns its -errno
+ * (-EINVAL from a kernel that does not know an offload bit): the caller
+ * then falls back to tun_open().
+ */
+MUST_CHECK int tun_open_offload(const char *name,
+				char out_name[static TUN_NAME_MAX], int *fd,
+				unsigned offloads);
 
 /* Closes fd (negative is a no-op). */
 void tun_close(int fd);
@@ -47,5 +63,12 @@ MUST_CHECK int tun_read(int fd, void *buf, size_t cap, size_t *len);
  * a packet that is not IPv4/IPv6, or another -errno.
  */
 MUST_CHECK int tun_write(int fd, const void *buf, size_t len);
+
+/*
+ * Injects one packet gathered from iov[0..n) (with IFF_VNET_HDR: the
+ * virtio-net header, then the packet), without copying it together first.
+ * Errors as tun_write().
+ */
+MUST_CHECK int tun_writev(int fd, const struct iovec *iov, int n);
 
 #endif

@@ -6,14 +6,20 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Room for one IP_PKTINFO control message, aligned for cmsghdr. */
+/*
+ * Room for the control messages of one datagram, aligned for cmsghdr:
+ * IP_PKTINFO, and UDP_GRO (an int, on receive) or UDP_SEGMENT (a uint16_t,
+ * on send).
+ */
 struct udp_cmsg {
 	_Alignas(
-		struct cmsghdr) char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr) char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) +
+					 CMSG_SPACE(sizeof(int))];
 };
 
 static int
@@ -138,23 +144,50 @@ udp_join_group(int fd, uint32_t group_ipv4, uint32_t ifaddr_ipv4)
 	return udp_setopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, 1);
 }
 
+int
+udp_set_gro(int fd)
+{
+	return udp_setopt(fd, IPPROTO_UDP, UDP_GRO, 1);
+}
+
+int
+udp_has_gso(int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &v, &len) < 0)
+		return -errno;
+	return 0;
+}
+
 /* ---- receive ---- */
 
-static uint32_t
-udp_pktinfo_dst(struct msghdr *mh)
+/* The IP_PKTINFO destination and the UDP_GRO segment size of mh. */
+static void
+udp_recv_cmsgs(struct msghdr *mh, struct udp_dgram *d)
 {
+	d->local_ipv4 = 0;
+	d->gso_size = 0;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL;
 	     c = CMSG_NXTHDR(mh, c)) {
 		struct in_pktinfo pi;
+		int gso;
 
-		if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_PKTINFO ||
-		    c->cmsg_len < CMSG_LEN(sizeof(pi)))
-			continue;
 		/* memcpy: CMSG_DATA carries no alignment promise. */
-		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-		return ntohl(pi.ipi_addr.s_addr);
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(pi))) {
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			d->local_ipv4 = ntohl(pi.ipi_addr.s_addr);
+		} else if (c->cmsg_level == IPPROTO_UDP &&
+			   c->cmsg_type == UDP_GRO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(gso))) {
+			/* udp_cmsg_recv(): the segment size, an int. */
+			memcpy(&gso, CMSG_DATA(c), sizeof(gso));
+			if (gso > 0 && gso <= UINT16_MAX)
+				d->gso_size = (uint16_t)gso;
+		}
 	}
-	return 0;
 }
 
 /* One recvmmsg() of at most UDP_BATCH_MAX datagrams. */
@@ -198,7 +231,7 @@ udp_recv_chunk(int fd, struct udp_dgram *v, size_t n, size_t *got)
 			v[i].peer_ipv4 = 0;
 			v[i].peer_port = 0;
 		}
-		v[i].local_ipv4 = udp_pktinfo_dst(mh);
+		udp_recv_cmsgs(mh, &v[i]);
 	}
 	*got = (size_t)r;
 	return 0;
@@ -236,6 +269,9 @@ static void
 udp_fill_send(struct msghdr *mh, struct iovec *iov, struct sockaddr_in *sin,
 	      struct udp_cmsg *cm, const struct udp_dgram *d)
 {
+	struct cmsghdr *c;
+	size_t used = 0;
+
 	memset(mh, 0, sizeof(*mh));
 	iov->iov_base = d->buf;
 	iov->iov_len = d->len;
@@ -244,22 +280,34 @@ udp_fill_send(struct msghdr *mh, struct iovec *iov, struct sockaddr_in *sin,
 	mh->msg_namelen = sizeof(*sin);
 	mh->msg_iov = iov;
 	mh->msg_iovlen = 1;
+	if (d->local_ipv4 == 0 && (d->gso_size == 0 || d->len <= d->gso_size))
+		return;
+	memset(cm, 0, sizeof(*cm));
+	mh->msg_control = cm->buf;
+	mh->msg_controllen = sizeof(cm->buf);
+	c = CMSG_FIRSTHDR(mh);
 	if (d->local_ipv4 != 0) {
 		struct in_pktinfo pi;
-		struct cmsghdr *c;
 
 		/* ipi_spec_dst chooses the source address of the reply. */
-		memset(cm, 0, sizeof(*cm));
 		memset(&pi, 0, sizeof(pi));
 		pi.ipi_spec_dst.s_addr = htonl(d->local_ipv4);
-		mh->msg_control = cm->buf;
-		mh->msg_controllen = sizeof(cm->buf);
-		c = CMSG_FIRSTHDR(mh);
 		c->cmsg_level = IPPROTO_IP;
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(pi));
 		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		used = CMSG_SPACE(sizeof(pi));
+		c = CMSG_NXTHDR(mh, c);
 	}
+	if (d->gso_size != 0 && d->len > d->gso_size) {
+		/* udp_cmsg_send(): UDP_SEGMENT takes a uint16_t. */
+		c->cmsg_level = IPPROTO_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(d->gso_size));
+		memcpy(CMSG_DATA(c), &d->gso_size, sizeof(d->gso_size));
+		used += CMSG_SPACE(sizeof(d->gso_size));
+	}
+	mh->msg_controllen = used;
 }
 
 int

@@ -46,6 +46,15 @@ struct udp_dgram {
 	uint32_t local_ipv4;
 	/* Receive: the datagram was longer than cap; len bytes were kept. */
 	bool is_truncated;
+	/*
+	 * Segmentation offload (udp_set_gro(), udp_has_gso()).  Receive:
+	 * with GRO on, buf holds len / gso_size datagrams of gso_size bytes
+	 * and a shorter last one, all from the same peer (the UDP_GRO
+	 * control message); 0 for one datagram.  Send: when non-zero and
+	 * len > gso_size, the kernel cuts buf into datagrams of gso_size
+	 * bytes (UDP_SEGMENT; at most 64 of them and 65507 bytes in all).
+	 */
+	uint16_t gso_size;
 };
 
 /*
@@ -104,6 +113,21 @@ MUST_CHECK int udp_send(int fd, const void *buf, size_t len, uint32_t ipv4,
  * batch, which the default ~200 KiB drops.  -errno from setsockopt().
  */
 MUST_CHECK int udp_set_buffers(int fd, int bytes);
+
+/*
+ * UDP generic receive offload (UDP_GRO, Linux 5.0): the kernel may hand
+ * over a train of datagrams from one peer as one, reported through
+ * udp_dgram.gso_size; give receive buffers of 65535 bytes.  -errno
+ * (-ENOPROTOOPT from an older kernel): the socket stays as it was.
+ */
+MUST_CHECK int udp_set_gro(int fd);
+
+/*
+ * 0 when the kernel accepts UDP_SEGMENT sends (Linux 4.18), else -errno.
+ * A send can still fail with -EIO where the route's device cannot
+ * checksum (udp_send_skb()); the caller then sends datagrams one by one.
+ */
+MUST_CHECK int udp_has_gso(int fd);
 
 /* Reads back IP_MTU_DISCOVER into *mode (IP_PMTUDISC_DONT expected). */
 MUST_CHECK int udp_get_pmtudisc(int fd, int *mode);

@@ -32,9 +32,9 @@
 #include "teredo/client.h"
 #include "teredo/report.h"
 
+#include "datapath.h"
+
 #define DEFAULT_CONF "/etc/miredo/miredo.conf"
-#define RX_BUF 2048
-#define TUN_BUF 65536
 #define TUN_BURST 64 /* packets read from the TUN per loop turn */
 /* RFC 4380 §5.5: Teredo only when nothing else reaches IPv6 (Miredo's). */
 #define LAST_RESORT_METRIC 1029
@@ -50,35 +50,9 @@ struct teredod {
 	char ifname[TUN_NAME_MAX];
 	bool have_addr;
 	struct ip6_addr addr;
-	uint64_t send_errors, tun_errors;
-	uint8_t rx[UDP_BATCH_MAX][RX_BUF];
-	uint8_t tun_buf[TUN_BUF];
-	/* Datagrams to send, flushed with one sendmmsg() per loop turn. */
-	size_t ntx;
-	struct udp_dgram tx[UDP_BATCH_MAX];
-	uint8_t txbuf[UDP_BATCH_MAX][RX_BUF];
+	/* The send queue, receive buffers and offloads (datapath.h). */
+	struct datapath dp;
 };
-
-/* Sends the batch; a datagram the kernel refuses is skipped. */
-static void
-tx_flush(struct teredod *d)
-{
-	size_t off = 0;
-
-	while (off < d->ntx) {
-		size_t sent = 0;
-		int rc = udp_send_batch(d->udp_fd, d->tx + off, d->ntx - off,
-					&sent);
-
-		off += sent;
-		if (rc == 0)
-			break;
-		/* Full socket buffer: drop the rest, as a router would. */
-		d->send_errors += rc == -EAGAIN ? d->ntx - off : 1;
-		off = rc == -EAGAIN ? d->ntx : off + 1;
-	}
-	d->ntx = 0;
-}
 
 static void
 io_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf,
@@ -86,19 +60,7 @@ io_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf,
 {
 	struct teredod *d = ctx;
 
-	if (len > RX_BUF) { /* not from the MTU-1280 tunnel: send alone */
-		if (udp_send(d->udp_fd, buf, len, dst_ipv4, dst_port) < 0)
-			d->send_errors++;
-		return;
-	}
-	if (d->ntx == UDP_BATCH_MAX)
-		tx_flush(d);
-	memcpy(d->txbuf[d->ntx], buf, len);
-	d->tx[d->ntx] = (struct udp_dgram){.buf = d->txbuf[d->ntx],
-					   .len = len,
-					   .peer_ipv4 = dst_ipv4,
-					   .peer_port = dst_port};
-	d->ntx++;
+	datapath_send_udp(&d->dp, dst_ipv4, dst_port, buf, len);
 }
 
 static void
@@ -106,8 +68,7 @@ io_deliver(void *ctx, const uint8_t *ip6, size_t len)
 {
 	struct teredod *d = ctx;
 
-	if (tun_write(d->tun_fd, ip6, len) < 0)
-		d->tun_errors++;
+	datapath_deliver(&d->dp, ip6, len);
 }
 
 /* The address lives on the TUN device as /32, as Miredo does: the kernel
@@ -174,27 +135,34 @@ io_random(void *ctx, void *buf, size_t n)
 }
 
 static void
+rx_one(void *arg, const uint8_t *buf, size_t len, uint32_t src_ipv4,
+       uint16_t src_port, uint32_t local_ipv4)
+{
+	struct teredod *d = arg;
+
+	teredo_client_on_udp(&d->client, ev_now_ms(d->loop), buf, len, src_ipv4,
+			     src_port, local_ipv4);
+}
+
+static void
 on_udp(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct teredod *d = arg;
-	struct udp_dgram v[UDP_BATCH_MAX];
-	size_t got = 0;
 	int rc;
 
+	(void)loop;
+	(void)fd;
 	(void)events;
-	for (size_t i = 0; i < UDP_BATCH_MAX; i++) {
-		v[i].buf = d->rx[i];
-		v[i].cap = RX_BUF;
-	}
-	if ((rc = udp_recv_batch(fd, v, UDP_BATCH_MAX, &got)) < 0) {
+	if ((rc = datapath_udp_input(&d->dp, rx_one, d)) < 0)
 		log_warn(rc, "receive");
-		return;
-	}
-	for (size_t i = 0; i < got; i++)
-		if (!v[i].is_truncated)
-			teredo_client_on_udp(&d->client, ev_now_ms(loop),
-					     v[i].buf, v[i].len, v[i].peer_ipv4,
-					     v[i].peer_port, v[i].local_ipv4);
+}
+
+static void
+tun_one(void *arg, const uint8_t *ip6, size_t len)
+{
+	struct teredod *d = arg;
+
+	teredo_client_on_tun(&d->client, ev_now_ms(d->loop), ip6, len);
 }
 
 static void
@@ -202,20 +170,10 @@ on_tun(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct teredod *d = arg;
 
+	(void)loop;
+	(void)fd;
 	(void)events;
-	for (int i = 0; i < TUN_BURST; i++) {
-		size_t len;
-		int rc = tun_read(fd, d->tun_buf, sizeof(d->tun_buf), &len);
-
-		if (rc == -EAGAIN)
-			return;
-		if (rc < 0) {
-			d->tun_errors++;
-			continue;
-		}
-		teredo_client_on_tun(&d->client, ev_now_ms(loop), d->tun_buf,
-				     len);
-	}
+	datapath_tun_input(&d->dp, TUN_BURST, tun_one, d);
 }
 
 static void
@@ -237,7 +195,7 @@ before_sleep(struct ev_loop *loop, void *arg)
 	struct teredod *d = arg;
 	uint64_t when;
 
-	tx_flush(d);
+	datapath_flush(&d->dp);
 	when = teredo_client_deadline(&d->client);
 
 	if (when == UINT64_MAX)
@@ -257,6 +215,14 @@ on_control(const char *request, char *out, size_t cap, void *arg)
 		.configured_port = d->conf.bind_port,
 		.now_ms = ev_now_ms(d->loop),
 	};
+	/* The data path's own counters (daemons/teredod/datapath.h). */
+	const struct teredo_report_counter extra[] = {
+		{"udp-send-errors", d->dp.send_errors},
+		{"tun-errors", d->dp.tun_errors},
+		{"offload-udp-gso-sends", d->dp.gso_sends},
+		{"offload-udp-gro-trains", d->dp.gro_trains},
+		{"offload-tun-super-packets", d->dp.tun_supers},
+	};
 	int rc;
 
 	if (strncmp(request, "show state", 10) == 0)
@@ -264,7 +230,8 @@ on_control(const char *request, char *out, size_t cap, void *arg)
 	else if (strncmp(request, "show peers", 10) == 0)
 		rc = teredo_report_peers(&d->client, &info, json, out, cap);
 	else if (strncmp(request, "stats", 5) == 0)
-		rc = teredo_report_client_stats(&d->client, json, out, cap);
+		rc = teredo_report_client_stats(
+			&d->client, extra, ARRAY_SIZE(extra), json, out, cap);
 	else
 		rc = -ENOENT;
 	return daemon_ctl_answer(rc, request, "show state, show peers, stats",
@@ -362,8 +329,11 @@ setup(struct teredod *d)
 	cfg.relay_ipv4 = local_ipv4;
 	if ((rc = udp_set_buffers(d->udp_fd, SOCKET_BUFFER)) < 0)
 		log_warn(rc, "socket buffers stay at the system default");
-	if ((rc = tun_open(d->conf.interface_name, d->ifname, &d->tun_fd)) <
-	    0) {
+	d->dp.udp_fd = d->udp_fd;
+	datapath_setup_udp(&d->dp);
+	rc = datapath_open_tun(&d->dp, d->conf.interface_name, d->ifname);
+	d->tun_fd = d->dp.tun_fd;
+	if (rc < 0) {
 		log_err(rc, "failed to open the tunnel adapter %s",
 			d->conf.interface_name);
 		return rc;

@@ -147,8 +147,9 @@ counter(struct strbuf *o, bool json, bool *first, const char *name, uint64_t v)
 }
 
 int
-teredo_report_client_stats(const struct teredo_client *c, bool json, char *buf,
-			   size_t cap)
+teredo_report_client_stats(const struct teredo_client *c,
+			   const struct teredo_report_counter *extra,
+			   size_t n_extra, bool json, char *buf, size_t cap)
 {
 	const struct teredo_client_stats *s = &c->stats;
 	bool first = true;
@@ -173,6 +174,8 @@ teredo_report_client_stats(const struct teredo_client *c, bool json, char *buf,
 			 teredo_client_drop_name((enum teredo_client_drop)i));
 		counter(&o, json, &first, name, s->drops[i]);
 	}
+	for (size_t i = 0; i < n_extra; i++)
+		counter(&o, json, &first, extra[i].name, extra[i].value);
 	strbuf_put(&o, json ? "}\n" : "");
 	return strbuf_status(&o);
 }

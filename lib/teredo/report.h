@@ -30,8 +30,16 @@ MUST_CHECK int teredo_report_state(const struct teredo_client *c,
 MUST_CHECK int teredo_report_peers(const struct teredo_client *c,
 				   const struct teredo_report_info *info,
 				   bool json, char *buf, size_t cap);
-MUST_CHECK int teredo_report_client_stats(const struct teredo_client *c,
-					  bool json, char *buf, size_t cap);
+/* A daemon's own counter (its data path), shown after the client's. */
+struct teredo_report_counter {
+	const char *name;
+	uint64_t value;
+};
+
+MUST_CHECK int
+teredo_report_client_stats(const struct teredo_client *c,
+			   const struct teredo_report_counter *extra,
+			   size_t n_extra, bool json, char *buf, size_t cap);
 
 MUST_CHECK int teredo_report_server_state(const struct teredo_server *s,
 					  bool json, char *buf, size_t cap);

@@ -138,6 +138,57 @@ test_truncation_and_errors(int a, int b, uint16_t b_port)
 	is_int(recv_all(b, &rv, 1), 1, "single datagram received");
 }
 
+/*
+ * UDP GSO out, GRO in: one send of 250 bytes cut at 100 reaches a GRO
+ * socket as one train with gso_size 100 (loopback keeps the GSO skb
+ * whole), and a socket without GRO as three datagrams (the kernel
+ * segments it for a reader that did not ask, udp_unexpected_gso()).
+ */
+static void
+test_gso_gro(int a, int b, uint16_t b_port)
+{
+	static uint8_t out[250], in[4][1024];
+	struct udp_dgram sv = {.buf = out,
+			       .len = sizeof(out),
+			       .peer_ipv4 = LO_2,
+			       .peer_port = b_port,
+			       .gso_size = 100};
+	struct udp_dgram rv[4];
+	size_t sent = 0, got;
+	int g = -1;
+	uint16_t g_port = 0;
+	uint32_t ip;
+
+	if (udp_has_gso(a) < 0) {
+		ok(true, "# SKIP no UDP GSO in this kernel");
+		return;
+	}
+	fill(out, sizeof(out), 3);
+	for (size_t i = 0; i < ARRAY_SIZE(rv); i++)
+		rv[i] = (struct udp_dgram){.buf = in[i], .cap = sizeof(in[i])};
+	is_int(udp_send_batch(a, &sv, 1, &sent), 0, "a UDP_SEGMENT send");
+	got = recv_all(b, rv, 3);
+	is_int(got, 3, "without GRO: three datagrams");
+	ok(got == 3 && rv[0].len == 100 && rv[1].len == 100 &&
+		   rv[2].len == 50 && rv[0].gso_size == 0 &&
+		   memcmp(rv[2].buf, out + 200, 50) == 0,
+	   "of 100, 100 and 50 bytes, gso_size 0");
+
+	if (udp_open(LO_2, 0, &g) < 0 || udp_local(g, &ip, &g_port) < 0) {
+		ok(false, "a third socket");
+		return;
+	}
+	is_int(udp_set_gro(g), 0, "UDP_GRO on");
+	sv.peer_port = g_port;
+	is_int(udp_send_batch(a, &sv, 1, &sent), 0, "the same send to it");
+	got = recv_all(g, rv, 1);
+	is_int(got, 1, "with GRO: one train");
+	ok(got == 1 && rv[0].len == 250 && rv[0].gso_size == 100 &&
+		   memcmp(rv[0].buf, out, 250) == 0 && rv[0].local_ipv4 == LO_2,
+	   "250 bytes, gso_size 100, IP_PKTINFO still there");
+	udp_close(g);
+}
+
 int
 main(void)
 {
@@ -181,6 +232,7 @@ main(void)
 	test_batch(a, a_port, b, b_port);
 	test_source_choice(a, a_port, b);
 	test_truncation_and_errors(a, b, b_port);
+	test_gso_gro(a, b, b_port);
 	is_int(udp_join_group(b, 0x0a000001u, 0), -EINVAL,
 	       "joining a unicast address: -EINVAL");
 	udp_close(a);
