@@ -1040,6 +1040,25 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 		bubble_round(c, now, p);
 }
 
+/* The peer proved itself at ipv4:port: from now on we send there. */
+static void
+peer_trust(struct teredo_peer *p, uint32_t ipv4, uint16_t port)
+{
+	p->trusted = true;
+	p->mapped_ipv4 = ipv4;
+	p->mapped_port = port;
+}
+
+/* A trusted peer was heard from: it is alive; what waited for it goes. */
+static void
+peer_heard(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
+{
+	p->last_rx_ms = now;
+	p->last_use_ms = now;
+	p->bubbles = 0;
+	queue_flush(c, now, p);
+}
+
 /*
  * Does this packet answer the echo test we run toward peer p?  An echo
  * reply carrying our nonce does; so does a Destination Unreachable that
@@ -1101,25 +1120,20 @@ on_native_from_relay(struct teredo_client *c, uint64_t now,
 		 * never the stack's. */
 		if (!p->echo_pending)
 			return;
-		p->trusted = true;
 		p->echo_pending = false;
-		p->mapped_ipv4 = src_ipv4;
-		p->mapped_port = src_port;
-		p->last_rx_ms = p->last_use_ms = now;
-		p->bubbles = 0;
+		peer_trust(p, src_ipv4, src_port);
 		c->stats.echo_answered++;
 		format_addr(&p->addr, text);
 		ipv4_format(src_ipv4, ip);
 		logf_(c, "%s reachable through the Teredo relay %s:%u", text,
 		      ip, src_port);
-		queue_flush(c, now, p);
+		peer_heard(c, now, p);
 		return; /* our own test: not for the stack */
 	}
 	/* Rule 1: a trusted native peer through its known relay. */
 	if (p != NULL && p->trusted && p->mapped_ipv4 == src_ipv4 &&
 	    p->mapped_port == src_port) {
-		p->last_rx_ms = p->last_use_ms = now;
-		queue_flush(c, now, p);
+		peer_heard(c, now, p);
 		deliver(c, pkt->ip6_packet, pkt->ip6_len);
 		return;
 	}
@@ -1190,9 +1204,7 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 			drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
 			return;
 		}
-		p->trusted = true;
-		p->mapped_ipv4 = src_ipv4;
-		p->mapped_port = src_port;
+		peer_trust(p, src_ipv4, src_port);
 	} else if (bubble && c->cfg.symmetric_nat_support && p != NULL &&
 		   pkt->trailers.has_nonce && p->nonce_sent != 0 &&
 		   pkt->trailers.nonce == p->nonce_sent) {
@@ -1200,19 +1212,14 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 		 * RFC 6081 §5.2.4.4: a mismatched mapping is accepted only
 		 * with the nonce we sent; it becomes the peer's mapping.
 		 */
-		p->trusted = true;
-		p->mapped_ipv4 = src_ipv4;
-		p->mapped_port = src_port;
+		peer_trust(p, src_ipv4, src_port);
 	} else {
 		drop(c, p == NULL && !teredo_addr_is_teredo(&pkt->ip6.src)
 				? TEREDO_CLIENT_DROP_UNKNOWN_PEER
 				: TEREDO_CLIENT_DROP_MAPPING);
 		return;
 	}
-	p->last_rx_ms = now;
-	p->last_use_ms = now;
-	p->bubbles = 0;
-	queue_flush(c, now, p);
+	peer_heard(c, now, p);
 	if (bubble) {
 		c->stats.bubbles_received++;
 		return;
@@ -1257,17 +1264,12 @@ relay_on_udp(struct teredo_client *c, uint64_t now,
 		    teredo_ipv4_is_global(src_ipv4, NULL, 0)) ||
 		   (bubble && pkt->trailers.has_nonce && p->nonce_sent != 0 &&
 		    pkt->trailers.nonce == p->nonce_sent)) {
-		p->trusted = true;
-		p->mapped_ipv4 = src_ipv4;
-		p->mapped_port = src_port;
+		peer_trust(p, src_ipv4, src_port);
 	} else {
 		drop(c, TEREDO_CLIENT_DROP_MAPPING);
 		return;
 	}
-	p->last_rx_ms = now;
-	p->last_use_ms = now;
-	p->bubbles = 0;
-	queue_flush(c, now, p);
+	peer_heard(c, now, p);
 	if (bubble) {
 		c->stats.bubbles_received++;
 		return;
