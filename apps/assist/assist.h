@@ -3,7 +3,9 @@
  * `assist offer` (offer.c: an embedded libssh server, the shell in tmux);
  * the Helper runs `assist help` (help.c: the stock OpenSSH client over the
  * first candidate to connect).  The invitation and the candidate race are
- * lib/assist; sockets are sys/tcp.c; this directory is the glue.
+ * lib/assist; sockets are sys/tcp.c, files sys/path.c, fds sys/fd.c,
+ * children sys/proc.c, terminals sys/tty.c; this directory is the glue and
+ * makes no system call itself (the dependency rule).
  */
 #ifndef SHIPWORM_APPS_ASSIST_H
 #define SHIPWORM_APPS_ASSIST_H
@@ -14,6 +16,8 @@
 
 #include "assist/invite.h"
 #include "base/err.h"
+#include "sys/path.h"
+#include "sys/proc.h"
 
 /* Three wrong passwords lock an invitation (RA had no limit at all). */
 #define ASSIST_PASSWORD_TRIES 3
@@ -34,19 +38,6 @@ uint64_t now_ms(void);
 
 /* The running executable's path (for tmux bindings and ProxyCommand). */
 const char *self_exe(void);
-
-/* fork + execvp; waits; the exit status, or -errno.  quiet: output to
- * /dev/null. */
-int run_argv(char *const argv[], bool quiet);
-/* The same, with stdout into out (NUL-terminated, truncated to cap - 1). */
-int run_capture(char *const argv[], char *out, size_t cap);
-
-MUST_CHECK int read_file(const char *path, char *buf, size_t cap, size_t *len);
-MUST_CHECK int write_file(const char *path, const void *data, size_t len,
-			  unsigned mode);
-
-/* Makes dir (and parents) with mode 0700; an existing one is fine. */
-MUST_CHECK int make_private_dir(const char *dir);
 
 /* Copies text keeping printable ASCII only (attacker bytes, rule 11). */
 void sanitize(const char *in, char *out, size_t cap);

@@ -23,23 +23,20 @@
 #include "assist.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "assist/race.h"
+#include "sys/fd.h"
 #include "sys/tcp.h"
+#include "sys/tty.h"
 
 #define ASKPASS_ENV "SHIPWORM_ASSIST_ASKPASS"
 
@@ -77,7 +74,7 @@ is_used(const struct assist_invite *inv)
 
 	used_path(path, sizeof(path));
 	id_hex(inv, id);
-	if (read_file(path, buf, sizeof(buf) - 1, &len) < 0 && len == 0)
+	if (path_read(path, buf, sizeof(buf) - 1, &len) < 0 && len == 0)
 		return false;
 	buf[len] = '\0';
 	return strstr(buf, id) != NULL;
@@ -92,7 +89,7 @@ mark_used(const struct assist_invite *inv)
 	used_path(path, sizeof(path));
 	snprintf(dir, sizeof(dir), "%s", path);
 	*strrchr(dir, '/') = '\0';
-	if (make_private_dir(dir) < 0)
+	if (path_mkdir_private(dir) < 0)
 		return;
 	id_hex(inv, id);
 	f = fopen(path, "a");
@@ -180,38 +177,6 @@ load_checked(const char *arg, struct assist_invite *inv, bool check_used)
 	return 0;
 }
 
-/* Reads the password from the terminal without echo. */
-static int
-ask_password(char *out, size_t cap)
-{
-	struct termios old, quiet;
-	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
-	FILE *f;
-	bool ok;
-
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "r+");
-	if (f == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
-	fprintf(f, "Password from the User (26 letters and digits): ");
-	fflush(f);
-	tcgetattr(fd, &old);
-	quiet = old;
-	quiet.c_lflag &= (tcflag_t)~ECHO;
-	tcsetattr(fd, TCSAFLUSH, &quiet);
-	ok = fgets(out, (int)cap, f) != NULL;
-	tcsetattr(fd, TCSAFLUSH, &old);
-	fprintf(f, "\n");
-	fclose(f);
-	if (!ok)
-		return -EIO;
-	out[strcspn(out, "\r\n")] = '\0';
-	return 0;
-}
-
 /* The lines of ssh's stderr that name a layer. */
 struct verdict {
 	bool key_mismatch, denied, proxy_failed, connected, closed_by_user;
@@ -258,7 +223,11 @@ help_main(int argc, char **argv)
 	const char *pwfile = NULL;
 	uint8_t secret[ASSIST_SECRET_LEN];
 	struct verdict v;
-	int p[2], ch, rc, st;
+	char env_askpass[PATH_MAX + 16], env_file[PATH_MAX + 32];
+	const char *env[] = {env_askpass, "SSH_ASKPASS_REQUIRE=force", env_file,
+			     NULL};
+	struct proc_opts po = PROC_OPTS_INHERIT;
+	int p[2], ch, rc, st, sig;
 	size_t len, ll = 0;
 	pid_t pid;
 	FILE *err;
@@ -304,14 +273,16 @@ help_main(int argc, char **argv)
 
 	/* The password: checked for form here, for value by the User. */
 	if (pwfile != NULL) {
-		if ((rc = read_file(pwfile, pw, sizeof(pw) - 1, &len)) < 0) {
+		if ((rc = path_read(pwfile, pw, sizeof(pw) - 1, &len)) < 0) {
 			fprintf(stderr, "assist: %s: %s\n", pwfile,
 				strerror(-rc));
 			return 1;
 		}
 		pw[len] = '\0';
 		pw[strcspn(pw, "\r\n")] = '\0';
-	} else if ((rc = ask_password(pw, sizeof(pw))) < 0) {
+	} else if ((rc = tty_read_hidden("Password from the User (26 letters "
+					 "and digits): ",
+					 pw, sizeof(pw))) < 0) {
 		fprintf(stderr, "assist: cannot read the password: %s\n",
 			strerror(-rc));
 		return 1;
@@ -323,7 +294,7 @@ help_main(int argc, char **argv)
 	}
 	sodium_memzero(secret, sizeof(secret));
 
-	if ((rc = make_private_dir(dir)) < 0) {
+	if ((rc = path_mkdir_private(dir)) < 0) {
 		fprintf(stderr, "assist: %s: %s\n", dir, strerror(-rc));
 		return 1;
 	}
@@ -333,14 +304,14 @@ help_main(int argc, char **argv)
 	snprintf(alias, sizeof(alias), "shipworm-assist-%s", id);
 	assist_hostkey_format(inv.hostkey, key);
 	if ((rc = assist_invite_format(&inv, text, sizeof(text), &len)) < 0 ||
-	    (rc = write_file(inv_path, text, len, 0600)) < 0 ||
-	    (rc = write_file(path, pw, strlen(pw), 0600)) < 0) {
+	    (rc = path_write(inv_path, text, len, 0600)) < 0 ||
+	    (rc = path_write(path, pw, strlen(pw), 0600)) < 0) {
 		fprintf(stderr, "assist: %s: %s\n", dir, strerror(-rc));
 		return 1;
 	}
 	sodium_memzero(pw, sizeof(pw));
 	snprintf(line, sizeof(line), "%s %s\n", alias, key);
-	if ((rc = write_file(kh, line, strlen(line), 0600)) < 0) {
+	if ((rc = path_write(kh, line, strlen(line), 0600)) < 0) {
 		fprintf(stderr, "assist: %s: %s\n", kh, strerror(-rc));
 		return 1;
 	}
@@ -388,22 +359,19 @@ help_main(int argc, char **argv)
 		sargv[n++] = alias;
 		sargv[n] = NULL;
 
-		if (pipe2(p, O_CLOEXEC) < 0)
+		/* ssh asks us for the password (askpass mode). */
+		snprintf(env_askpass, sizeof(env_askpass), "SSH_ASKPASS=%s",
+			 self_exe());
+		snprintf(env_file, sizeof(env_file), "%s=%s", ASKPASS_ENV,
+			 path);
+		po.env = env;
+		if (fd_pipe(p) < 0)
 			return 1;
-		pid = fork();
-		if (pid < 0)
+		po.std_fd[2] = p[1];
+		if (proc_spawn(sargv, &po, &pid) < 0)
 			return 1;
-		if (pid == 0) {
-			dup2(p[1], 2);
-			/* ssh asks us for the password (askpass mode). */
-			setenv("SSH_ASKPASS", self_exe(), 1);
-			setenv("SSH_ASKPASS_REQUIRE", "force", 1);
-			setenv(ASKPASS_ENV, path, 1);
-			execvp("ssh", sargv);
-			_exit(127);
-		}
 	}
-	close(p[1]);
+	fd_close(p[1]);
 	signal(SIGINT, SIG_IGN); /* ssh handles ^C in the session */
 	memset(&v, 0, sizeof(v));
 	err = fdopen(p[0], "r");
@@ -414,10 +382,12 @@ help_main(int argc, char **argv)
 	}
 	if (err != NULL)
 		fclose(err);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	unlink(path);
-	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 255;
+	if (proc_wait(pid, &st, &sig) < 0)
+		st = sig = 255;
+	/* The password file has served its one login; nothing to do if it
+	 * is already gone. */
+	(void)!path_unlink(path);
+	rc = sig == 0 ? st : 255;
 
 	/* Name the layer that failed. */
 	if (v.key_mismatch) {
@@ -509,7 +479,7 @@ connect_main(int argc, char **argv)
 		enum assist_race_action a =
 			assist_race_poll(&r, now, &idx, &wake);
 		char c[ASSIST_CAND_TEXT];
-		nfds_t n = 0;
+		size_t n = 0;
 		unsigned map[ASSIST_CAND_MAX];
 		int timeout;
 
@@ -538,10 +508,10 @@ connect_main(int argc, char **argv)
 			map[n++] = i;
 		}
 		timeout = wake > now ? (int)(wake - now) : 0;
-		if (poll(pf, n, timeout) < 0 && errno != EINTR)
+		if ((rc = fd_poll(pf, n, timeout)) < 0 && rc != -EINTR)
 			break;
 		now = now_ms();
-		for (nfds_t k = 0; k < n; k++)
+		for (size_t k = 0; k < n; k++)
 			if (pf[k].revents != 0)
 				assist_race_result(&r, map[k],
 						   tcp_connect_result(pf[k].fd),
@@ -552,7 +522,7 @@ connect_main(int argc, char **argv)
 
 		if (r.winner == (int)i || fds[i] < 0)
 			continue;
-		close(fds[i]);
+		fd_close(fds[i]);
 		assist_cand_format(&inv.cand[i], c);
 		if (r.state[i] == ASSIST_ATTEMPT_FAILED)
 			fprintf(stderr, "assist:   %s: %s\n", c,
@@ -633,7 +603,7 @@ over_master(int argc, char **argv, const char *command, const char *usage)
 				 /* no lookup, and never a new connection */
 				 "ProxyCommand=false", "-T", "shipworm-assist",
 				 (char *)(uintptr_t)command, NULL};
-		int rc = run_argv(sargv, false);
+		int rc = proc_run(sargv, false);
 
 		if (rc == 255)
 			fprintf(stderr,

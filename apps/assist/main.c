@@ -55,7 +55,7 @@ askpass(const char *path)
 	char pw[128];
 	size_t len = 0;
 
-	if (read_file(path, pw, sizeof(pw) - 1, &len) < 0)
+	if (path_read(path, pw, sizeof(pw) - 1, &len) < 0)
 		return 1;
 	pw[len] = '\0';
 	pw[strcspn(pw, "\r\n")] = '\0';

@@ -24,21 +24,16 @@
 #include "assist.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <ifaddrs.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pty.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libssh/callbacks.h>
@@ -48,7 +43,9 @@
 
 #include "sys/ctl.h"
 #include "sys/rand.h"
+#include "sys/fd.h"
 #include "sys/tcp.h"
+#include "sys/tty.h"
 
 #define DEFAULT_TEREDO_SOCKET "/run/shipworm/teredod.sock"
 #define DEFAULT_TTL_S 3600
@@ -188,7 +185,7 @@ tmux(struct offer *o, const char *a1, const char *a2, const char *a3,
 	for (size_t i = 0; i < ARRAY_SIZE(args) && args[i] != NULL; i++)
 		argv[n++] = (char *)(uintptr_t)args[i];
 	argv[n] = NULL;
-	return run_argv(argv, true);
+	return proc_run(argv, true);
 }
 
 /* '#' starts a tmux format (and "#(cmd)" runs a command): double it. */
@@ -223,7 +220,7 @@ user_clients(struct offer *o, char ttys[][64], unsigned max)
 	char out[2048], *save = NULL;
 	unsigned n = 0;
 
-	if (run_capture(argv, out, sizeof(out)) != 0)
+	if (proc_capture(argv, out, sizeof(out)) != 0)
 		return 0;
 	for (char *t = strtok_r(out, "\n", &save); t != NULL && n < max;
 	     t = strtok_r(NULL, "\n", &save)) {
@@ -244,7 +241,7 @@ broadcast(struct offer *o, const char *text)
 	char out[2048], esc[2 * TEXT_MAX + 64], *save = NULL;
 
 	tmux_escape(text, esc, sizeof(esc));
-	if (run_capture(argv, out, sizeof(out)) != 0)
+	if (proc_capture(argv, out, sizeof(out)) != 0)
 		return;
 	for (char *t = strtok_r(out, "\n", &save); t != NULL;
 	     t = strtok_r(NULL, "\n", &save))
@@ -272,7 +269,7 @@ ask_user(struct offer *o, enum prompt what, const char *question)
 				"-b",	"-1", "-t",	    ttys[i],
 				"-p",	esc,  cmd,	    NULL};
 
-		(void)run_argv(argv, true);
+		(void)!proc_run(argv, true); /* no answer counts as "no" */
 	}
 	if (n == 0)
 		logf_(o,
@@ -294,7 +291,7 @@ set_readonly(struct offer *o, bool ro)
 	if (o->helper_tty[0] == '\0')
 		return -ENOENT;
 	for (int tries = 0; tries < 3; tries++) {
-		if (run_capture(argv, out, sizeof(out)) != 0)
+		if (proc_capture(argv, out, sizeof(out)) != 0)
 			return -EIO;
 		snprintf(want, sizeof(want), "%s %d\n", o->helper_tty, ro);
 		if (strstr(out, want) != NULL)
@@ -313,7 +310,7 @@ close_listeners(struct offer *o, const char *why)
 		return;
 	for (unsigned i = 0; i < o->lfd_count; i++) {
 		ssh_event_remove_fd(o->event, o->lfd[i]);
-		close(o->lfd[i]);
+		fd_close(o->lfd[i]);
 	}
 	o->listening = false;
 	logf_(o, "listeners closed: %s", why);
@@ -324,12 +321,13 @@ stop_pty(struct offer *o)
 {
 	if (o->pty_fd >= 0) {
 		ssh_event_remove_fd(o->event, o->pty_fd);
-		close(o->pty_fd);
+		fd_close(o->pty_fd);
 		o->pty_fd = -1;
 	}
 	if (o->attach_pid > 0) {
-		kill(o->attach_pid, SIGTERM);
-		waitpid(o->attach_pid, NULL, 0);
+		/* Gone already (-ESRCH) is fine: the wait reaps it anyway. */
+		(void)!proc_kill(o->attach_pid, SIGTERM);
+		(void)!proc_wait(o->attach_pid, NULL, NULL);
 		o->attach_pid = 0;
 	}
 	o->helper_tty[0] = '\0';
@@ -369,7 +367,7 @@ end_session(struct offer *o, const char *reason, const char *to_helper)
 		if (f->polled)
 			ssh_event_remove_fd(o->event, f->fd);
 		if (f->fd >= 0 && f->ch != NULL)
-			close(f->fd);
+			fd_close(f->fd);
 		memset(f, 0, sizeof(*f));
 	}
 	ssh_event_remove_session(o->event, o->session);
@@ -438,24 +436,15 @@ on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr,
 {
 	struct chan *c = arg;
 	struct offer *o = c->o;
-	const uint8_t *p = data;
-	uint32_t left = len;
 
 	(void)s, (void)ch, (void)is_stderr;
 	/* Keys reach the Helper's tmux client, which drops them while it is
 	 * read-only: tmux enforces view-only, not us. */
 	if (c->kind != CHAN_SHELL || o->pty_fd < 0)
 		return (int)len;
-	while (left > 0) {
-		ssize_t w = write(o->pty_fd, p, left);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		p += w;
-		left -= (uint32_t)w;
-	}
+	/* A full pty drops the keys, as it always has: never block the
+	 * loop on the Helper's typing. */
+	(void)!fd_write_all(o->pty_fd, data, len);
 	return (int)len;
 }
 
@@ -487,14 +476,14 @@ on_window_change(ssh_session s, ssh_channel ch, int width, int height, int pxw,
 		 int pxh, void *arg)
 {
 	struct chan *c = arg;
-	struct winsize ws = {.ws_row = (unsigned short)height,
-			     .ws_col = (unsigned short)width};
 
 	(void)s, (void)ch, (void)pxw, (void)pxh;
 	c->o->cols = width;
 	c->o->rows = height;
+	/* Best effort: tmux keeps the old size if this fails. */
 	if (c->o->pty_fd >= 0)
-		ioctl(c->o->pty_fd, TIOCSWINSZ, &ws);
+		(void)!tty_set_size(c->o->pty_fd, (unsigned)height,
+				    (unsigned)width);
 	return 0;
 }
 
@@ -563,22 +552,10 @@ on_fwd_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 	    int is_stderr, void *arg)
 {
 	struct fwd *f = arg;
-	const uint8_t *p = data;
-	uint32_t left = len;
 
 	(void)s, (void)ch, (void)is_stderr;
-	while (left > 0 && !f->closed) {
-		ssize_t w = write(f->fd, p, left);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			f->closed = true;
-			break;
-		}
-		p += w;
-		left -= (uint32_t)w;
-	}
+	if (!f->closed && fd_write_all(f->fd, data, len) < 0)
+		f->closed = true;
 	return (int)len;
 }
 
@@ -596,15 +573,16 @@ on_fwd_readable(socket_t fd, int revents, void *arg)
 {
 	struct fwd *f = arg;
 	char buf[4096];
-	ssize_t n;
+	size_t n;
+	int rc;
 
 	(void)revents;
 	if (f->closed)
 		return 0;
-	n = read(fd, buf, sizeof(buf));
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	rc = fd_read(fd, buf, sizeof(buf), &n);
+	if (rc == -EAGAIN)
 		return 0;
-	if (n <= 0) {
+	if (rc < 0 || n == 0) {
 		f->closed = true;
 		return 0;
 	}
@@ -653,12 +631,11 @@ on_message(ssh_session s, ssh_message m, void *arg)
 		/* Local and allowed: connect() completes or fails at once. */
 		rc = tcp_connect_start(&ep, &fd);
 		if (rc == 0) {
-			struct pollfd p = {.fd = fd, .events = POLLOUT};
-
-			rc = poll(&p, 1, 1000) == 1 ? tcp_connect_result(fd)
-						    : -ETIMEDOUT;
+			rc = fd_wait(fd, POLLOUT, 1000) == 1
+				     ? tcp_connect_result(fd)
+				     : -ETIMEDOUT;
 			if (rc < 0)
-				close(fd);
+				fd_close(fd);
 		}
 		if (rc < 0) {
 			logf_(o, "forwarding to 127.0.0.1:%d: %s", port,
@@ -670,7 +647,7 @@ on_message(ssh_session s, ssh_message m, void *arg)
 		f->fd = fd;
 		f->ch = ssh_message_channel_request_open_reply_accept(m);
 		if (f->ch == NULL) {
-			close(fd);
+			fd_close(fd);
 			memset(f, 0, sizeof(*f));
 			return 0;
 		}
@@ -701,7 +678,7 @@ serve_fwds(struct offer *o)
 		if (f->closed) {
 			if (f->polled)
 				ssh_event_remove_fd(o->event, f->fd);
-			close(f->fd);
+			fd_close(f->fd);
 			if (ssh_channel_is_open(f->ch)) {
 				ssh_channel_send_eof(f->ch);
 				ssh_channel_close(f->ch);
@@ -710,8 +687,9 @@ serve_fwds(struct offer *o)
 			continue;
 		}
 		if (!f->polled) {
-			fcntl(f->fd, F_SETFL,
-			      fcntl(f->fd, F_GETFL) | O_NONBLOCK);
+			/* The loop must never block on one connection; this
+			 * cannot fail on a socket we hold. */
+			(void)!fd_set_nonblocking(f->fd);
 			ssh_event_add_fd(o->event, f->fd, POLLIN,
 					 on_fwd_readable, f);
 			f->polled = true;
@@ -766,7 +744,7 @@ on_listen_readable(socket_t fd, int revents, void *arg)
 		/* One Helper at a time (RA: "all subsequent connect attempts
 		 * will be blocked until the first helper disconnects"). */
 		logf_(o, "refused a connection from %s: busy", peer);
-		close(cfd);
+		fd_close(cfd);
 		return 0;
 	}
 	o->pending_tcp[o->pending_count] = cfd;
@@ -793,13 +771,14 @@ on_pty_readable(socket_t fd, int revents, void *arg)
 {
 	struct offer *o = arg;
 	char buf[4096];
-	ssize_t n = read(fd, buf, sizeof(buf));
+	size_t n;
+	int rc = fd_read(fd, buf, sizeof(buf), &n);
 
 	(void)revents;
-	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return 0;
-		o->pty_closed = true; /* EIO: the tmux client exited */
+	if (rc == -EAGAIN)
+		return 0;
+	if (rc < 0 || n == 0) {
+		o->pty_closed = true; /* -EIO: the tmux client exited */
 		return 0;
 	}
 	if (o->shell != NULL && o->shell->ch != NULL)
@@ -823,7 +802,7 @@ start_session(struct offer *o)
 	memmove(o->pending_peer, o->pending_peer + 1,
 		o->pending_count * sizeof(o->pending_peer[0]));
 	if (s == NULL) {
-		close(fd);
+		fd_close(fd);
 		return;
 	}
 	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
@@ -831,7 +810,7 @@ start_session(struct offer *o)
 		logf_(o, "connection from %s: %s", o->peer,
 		      ssh_get_error(o->bind));
 		ssh_free(s);
-		close(fd);
+		fd_close(fd);
 		return;
 	}
 	ssh_set_auth_methods(s, SSH_AUTH_METHOD_PASSWORD);
@@ -854,29 +833,24 @@ start_session(struct offer *o)
 static void
 start_view(struct offer *o)
 {
-	struct winsize ws = {
-		.ws_row = (unsigned short)(o->rows > 0 ? o->rows : 24),
-		.ws_col = (unsigned short)(o->cols > 0 ? o->cols : 80)};
-	char name[64];
-	int master;
-	pid_t pid = forkpty(&master, name, NULL, &ws);
+	char name[TTY_PATH_MAX], term[sizeof(o->term) + 8];
+	const char *env[] = {term, "TMUX", NULL};
+	/* attach -r: read-only, and the Helper's size is ignored. */
+	char *argv[] = {"tmux", "-S", o->tmux_sock, "attach-session",
+			"-r",	"-t", "assist",	    NULL};
+	int master, rc;
+	pid_t pid;
 
-	if (pid < 0) {
-		logf_(o, "forkpty: %s", strerror(errno));
+	snprintf(term, sizeof(term), "TERM=%s", o->term[0] ? o->term : "xterm");
+	rc = tty_spawn(argv, env, (unsigned)(o->rows > 0 ? o->rows : 24),
+		       (unsigned)(o->cols > 0 ? o->cols : 80), &master, &pid,
+		       name);
+	if (rc < 0) {
+		logf_(o, "forkpty: %s", strerror(-rc));
 		end_session(o, "no terminal for the Helper",
 			    "the User's side could not open a terminal");
 		return;
 	}
-	if (pid == 0) {
-		setenv("TERM", o->term[0] ? o->term : "xterm", 1);
-		unsetenv("TMUX");
-		/* attach -r: read-only, and the Helper's size is ignored. */
-		execlp("tmux", "tmux", "-S", o->tmux_sock, "attach-session",
-		       "-r", "-t", "assist", (char *)NULL);
-		_exit(127);
-	}
-	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
-	fcntl(master, F_SETFD, FD_CLOEXEC);
 	o->pty_fd = master;
 	o->attach_pid = pid;
 	snprintf(o->helper_tty, sizeof(o->helper_tty), "%s", name);
@@ -1019,22 +993,22 @@ static void
 serve_ctl(struct offer *o)
 {
 	char req[CTL_REQUEST_MAX + 1], out[512];
-	struct pollfd p = {.fd = o->pending_ctl, .events = POLLIN};
 	size_t n = 0, len;
 	int fd = o->pending_ctl;
 
 	o->pending_ctl = -1;
 	while (n < CTL_REQUEST_MAX) {
-		ssize_t r;
+		size_t r;
+		int rc;
 
-		if (poll(&p, 1, CTL_TIMEOUT_MS) <= 0)
+		if (fd_wait(fd, POLLIN, CTL_TIMEOUT_MS) <= 0)
 			break;
-		r = read(fd, req + n, CTL_REQUEST_MAX - n);
-		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		rc = fd_read(fd, req + n, CTL_REQUEST_MAX - n, &r);
+		if (rc == -EAGAIN)
 			continue;
-		if (r <= 0)
+		if (rc < 0 || r == 0)
 			break;
-		n += (size_t)r;
+		n += r;
 		if (memchr(req, '\n', n) != NULL)
 			break;
 	}
@@ -1043,8 +1017,9 @@ serve_ctl(struct offer *o)
 	len = ctl_answer(o, req, out, sizeof(out));
 	if (len >= sizeof(out))
 		len = sizeof(out) - 1;
-	(void)!write(fd, out, len);
-	close(fd);
+	/* The client may have gone; nothing to tell it then. */
+	(void)!fd_write_all(fd, out, len);
+	fd_close(fd);
 }
 
 static void
@@ -1105,7 +1080,7 @@ tick(struct offer *o)
 		o->pending_count--;
 		logf_(o, "refused a connection from %s: busy",
 		      o->pending_peer[o->pending_count]);
-		close(o->pending_tcp[o->pending_count]);
+		fd_close(o->pending_tcp[o->pending_count]);
 	}
 	if (o->pending_count > 0 && o->session == NULL) {
 		start_session(o); /* blocks for the key exchange */
@@ -1386,7 +1361,7 @@ write_tmux_conf(struct offer *o)
 
 	if (n < 0 || (size_t)n >= sizeof(conf))
 		return -ENAMETOOLONG;
-	return write_file(o->conf_path, conf, (size_t)n, 0600);
+	return path_write(o->conf_path, conf, (size_t)n, 0600);
 }
 
 static int
@@ -1554,7 +1529,7 @@ offer_main(int argc, char **argv)
 			o->dir);
 		return 2;
 	}
-	if ((rc = make_private_dir(o->dir)) < 0) {
+	if ((rc = path_mkdir_private(o->dir)) < 0) {
 		fprintf(stderr, "assist: %s: %s\n", o->dir, strerror(-rc));
 		return 1;
 	}
@@ -1579,9 +1554,9 @@ offer_main(int argc, char **argv)
 	if ((rc = assist_invite_format(&o->inv, text, sizeof(text), &len)) <
 		    0 ||
 	    (rc = assist_invite_format_line(&o->inv, line, sizeof(line))) < 0 ||
-	    (rc = write_file(o->inv_path, text, len, 0644)) < 0 ||
+	    (rc = path_write(o->inv_path, text, len, 0644)) < 0 ||
 	    (output != NULL &&
-	     (rc = write_file(output, text, len, 0644)) < 0)) {
+	     (rc = path_write(output, text, len, 0644)) < 0)) {
 		fprintf(stderr, "assist: invitation: %s\n", strerror(-rc));
 		return 1;
 	}
@@ -1618,7 +1593,7 @@ offer_main(int argc, char **argv)
 				 NULL};
 
 		unsetenv("TMUX");
-		if (run_argv(targv, false) != 0) {
+		if (proc_run(targv, false) != 0) {
 			fprintf(stderr, "assist: cannot start tmux\n");
 			return 1;
 		}
@@ -1678,30 +1653,24 @@ offer_main(int argc, char **argv)
 		printf("\nPress Enter to open your shared terminal (tmux; F12 "
 		       "is the panic key).\n");
 		fflush(stdout);
-		pid = fork();
-		if (pid < 0)
+		if (proc_fork(&pid) < 0)
 			return 1;
 		if (pid > 0) {
 			char buf[16];
+			char *aargv[] = {"tmux",       "-S",
+					 o->tmux_sock, "attach-session",
+					 "-t",	       "assist",
+					 NULL};
 
 			/* The User's terminal: tmux attach in the foreground;
 			 * the server runs on in the child. */
 			if (isatty(0))
 				(void)!fgets(buf, sizeof(buf), stdin);
-			execlp("tmux", "tmux", "-S", o->tmux_sock,
-			       "attach-session", "-t", "assist", (char *)NULL);
+			(void)!proc_exec(aargv);
 			_exit(127);
 		}
-		setsid();
-		{
-			int null = open("/dev/null", O_RDWR);
-
-			if (null >= 0) {
-				dup2(null, 0);
-				dup2(null, 1);
-				dup2(null, 2);
-			}
-		}
+		/* Our stdio was the User's terminal, which tmux now owns. */
+		(void)!proc_detach();
 	}
 
 	signal(SIGPIPE, SIG_IGN);
@@ -1716,8 +1685,8 @@ offer_main(int argc, char **argv)
 	logf_(o, "offer closed: %s", o->end_reason ? o->end_reason : "stopped");
 	close_listeners(o, "offer closed");
 	ssh_event_remove_fd(o->event, o->ctl_fd);
-	close(o->ctl_fd);
-	unlink(o->ctl_path);
+	fd_close(o->ctl_fd);
+	(void)!path_unlink(o->ctl_path); /* gone already: fine */
 	ssh_event_free(o->event);
 	ssh_bind_free(o->bind);
 	ssh_finalize();

@@ -12,6 +12,7 @@
 
 #include "sys/daemon.h"
 #include "sys/ev.h"
+#include "sys/path.h"
 #include "sys/log.h"
 #include "sys/privdrop.h"
 
@@ -103,40 +104,10 @@ daemon_cli_parse(struct daemon_cli *cli, int argc, char **argv,
 }
 
 int
-daemon_read_file(const char *path, char *buf, size_t cap, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
-	size_t n = 0;
-
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		ssize_t r = read(fd, buf + n, cap - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n == cap) {
-			rc = -EFBIG;
-			break;
-		}
-	}
-	close(fd);
-	*len = n;
-	return rc;
-}
-
-int
 daemon_read_conf(const struct daemon_cli *cli, const char **text, size_t *len)
 {
 	static char buf[CONF_FILE_MAX];
-	int rc = daemon_read_file(cli->conf_path, buf, sizeof(buf), len);
+	int rc = path_read(cli->conf_path, buf, sizeof(buf), len);
 
 	if (rc < 0)
 		fprintf(stderr, "%s: %s: %s\n", cli->prog, cli->conf_path,
@@ -168,9 +139,7 @@ daemon_socket_dir(const char *socket_path)
 		return -ENAMETOOLONG;
 	memcpy(dir, socket_path, n);
 	dir[n] = '\0';
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	return path_mkdir(dir, 0755);
 }
 
 int

@@ -34,10 +34,6 @@ struct daemon_cli {
 int daemon_cli_parse(struct daemon_cli *cli, int argc, char **argv,
 		     const char *default_conf, const char *usage_extra);
 
-/* Reads the whole file into buf (at most cap bytes).  -EFBIG if larger. */
-MUST_CHECK int daemon_read_file(const char *path, char *buf, size_t cap,
-				size_t *len);
-
 /*
  * Reads cli->conf_path into a static buffer (*text, *len), saying on stderr
  * why it could not.  -errno.

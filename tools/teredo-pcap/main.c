@@ -20,6 +20,7 @@
 #include "dump.h"
 #include "expect.h"
 #include "pcap.h"
+#include "sys/path.h"
 #include "teredo/msg.h"
 #include "teredo/packet.h"
 #include "wire/ip6.h"
@@ -235,8 +236,8 @@ main(int argc, char **argv)
 		die("%s: %s", o.pcap, strerror(-rc));
 	if (expect != NULL)
 		row_print_header(expect);
-	if (o.corpus != NULL && mkdir(o.corpus, 0777) < 0 && errno != EEXIST)
-		die("%s: %s", o.corpus, strerror(errno));
+	if (o.corpus != NULL && (rc = path_mkdir(o.corpus, 0777)) < 0)
+		die("%s: %s", o.corpus, strerror(-rc));
 
 	specs = catalog(&n);
 	for (size_t i = 0; i < n; i++) {
