@@ -9,6 +9,9 @@
  * then the Helper's own tmux client, read-only ("Screen Sharing"), until
  * the User grants control ("Control Sharing"); F12 in the User's tmux is
  * the panic key (RA used Esc, MS-RA §3.16.5) and revokes it at once.
+ * With --allow-files, once the User accepted, an "sftp" subsystem request
+ * runs OpenSSH's sftp-server as the User (issue 5: no file access unless
+ * the User allows it).
  * Chat both ways; a session log on the User's side; the listeners close at
  * the first successful login or at expiry, and the process ends with the
  * session.
@@ -56,6 +59,8 @@
 #define ALLOW_MAX 4   /* ports the User lets the Helper forward to */
 #define FWD_MAX 4     /* forwarded connections at once */
 #define PENDING_MAX 4 /* connections waiting for the session slot */
+/* OpenSSH's own SFTP server (Debian: openssh-sftp-server), rule 13. */
+#define SFTP_SERVER "/usr/lib/openssh/sftp-server"
 
 enum prompt {
 	PROMPT_NONE,
@@ -69,6 +74,7 @@ enum chan_kind {
 	CHAN_CHAT,
 	CHAN_CONTROL,
 	CHAN_RELEASE,
+	CHAN_SFTP,
 };
 
 struct chan {
@@ -79,6 +85,18 @@ struct chan {
 	bool pending;  /* an exec request to act on */
 	bool answered; /* reply sent, channel closed */
 	char text[TEXT_MAX + 1];
+};
+
+/* The "sftp" subsystem: sftp-server as the User, its stdin and stdout
+ * pumped to and from one session channel (--allow-files). */
+struct sftp {
+	ssh_channel ch; /* NULL: none running */
+	pid_t pid;
+	int in_fd;    /* the child's stdin: what the Helper sends */
+	int out_fd;   /* the child's stdout: what goes to the Helper */
+	bool polled;  /* out_fd is in the event loop */
+	bool out_eof; /* the child closed its stdout: it is ending */
+	bool closed;  /* the Helper closed the channel */
 };
 
 /* A direct-tcpip channel to one of the User's allowed local ports. */
@@ -134,6 +152,8 @@ struct offer {
 	uint16_t allow[ALLOW_MAX];
 	unsigned allow_count;
 	struct fwd fwds[FWD_MAX];
+	bool allow_files; /* --allow-files: SFTP once the User accepted */
+	struct sftp sftp;
 	bool control;
 	int pty_fd;
 	pid_t attach_pid;
@@ -333,6 +353,45 @@ stop_pty(struct offer *o)
 	o->helper_tty[0] = '\0';
 }
 
+/*
+ * Ends the file access: the child killed unless it is ending by itself
+ * (its stdout closed), then reaped.  tell: the channel still stands, so
+ * the Helper gets the exit status, EOF and close (RFC 4254 §6.10).
+ */
+static void
+stop_sftp(struct offer *o, bool tell)
+{
+	struct sftp *f = &o->sftp;
+	int status = -1;
+
+	if (f->ch == NULL)
+		return;
+	if (f->polled)
+		ssh_event_remove_fd(o->event, f->out_fd);
+	fd_close(f->in_fd);
+	fd_close(f->out_fd);
+	if (f->pid > 0) {
+		/* Gone already (-ESRCH) is fine: the wait reaps it anyway. */
+		if (!f->out_eof)
+			(void)!proc_kill(f->pid, SIGTERM);
+		if (proc_wait(f->pid, &status, NULL) < 0)
+			status = -1;
+	}
+	if (tell && !f->closed && ssh_channel_is_open(f->ch)) {
+		if (status >= 0)
+			ssh_channel_request_send_exit_status(f->ch, status);
+		ssh_channel_send_eof(f->ch);
+		ssh_channel_close(f->ch);
+	}
+	logf_(o, "file access (sftp) closed (%s, exit status %d)",
+	      f->closed	   ? "by the Helper"
+	      : f->out_eof ? "sftp-server ended"
+			   : "session ended",
+	      status);
+	memset(f, 0, sizeof(*f));
+	f->in_fd = f->out_fd = -1;
+}
+
 /* Ends the current connection; after a login, the whole offer. */
 static void
 end_session(struct offer *o, const char *reason, const char *to_helper)
@@ -355,6 +414,7 @@ end_session(struct offer *o, const char *reason, const char *to_helper)
 		}
 	}
 	stop_pty(o);
+	stop_sftp(o, o->authed && o->accepted);
 	if (to_helper != NULL) {
 		snprintf(o->disconnect_msg, sizeof(o->disconnect_msg),
 			 "assist: %s", to_helper);
@@ -438,6 +498,14 @@ on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr,
 	struct offer *o = c->o;
 
 	(void)s, (void)ch, (void)is_stderr;
+	if (c->kind == CHAN_SFTP) {
+		/* Blocking: sftp-server reads its stdin as long as it can
+		 * queue the answers, and the client bounds what it has in
+		 * flight; a dead child (-EPIPE) shows as its stdout's EOF. */
+		if (o->sftp.ch == ch && o->sftp.in_fd >= 0)
+			(void)!fd_write_all(o->sftp.in_fd, data, len);
+		return (int)len;
+	}
 	/* Keys reach the Helper's tmux client, which drops them while it is
 	 * read-only: tmux enforces view-only, not us. */
 	if (c->kind != CHAN_SHELL || o->pty_fd < 0)
@@ -453,9 +521,25 @@ on_close(ssh_session s, ssh_channel ch, void *arg)
 {
 	struct chan *c = arg;
 
-	(void)s, (void)ch;
+	(void)s;
 	if (c->kind == CHAN_SHELL)
 		c->o->helper_gone = true;
+	if (c->kind == CHAN_SFTP && c->o->sftp.ch == ch)
+		c->o->sftp.closed = true;
+}
+
+/* The Helper's EOF reaches sftp-server as the end of its stdin. */
+static void
+on_eof(ssh_session s, ssh_channel ch, void *arg)
+{
+	struct chan *c = arg;
+	struct sftp *f = &c->o->sftp;
+
+	(void)s;
+	if (c->kind == CHAN_SFTP && f->ch == ch && f->in_fd >= 0) {
+		fd_close(f->in_fd);
+		f->in_fd = -1;
+	}
 }
 
 static int
@@ -526,17 +610,87 @@ on_exec_request(ssh_session s, ssh_channel ch, const char *command, void *arg)
 	return 0;
 }
 
+/* sftp-server as the User, its stdin and stdout on two pipes; the loop
+ * polls the stdout one (serve_sftp).  Spawned here, not in the loop: the
+ * Helper's first packet may follow the reply at once. */
+static int
+start_sftp(struct chan *c)
+{
+	struct offer *o = c->o;
+	struct sftp *f = &o->sftp;
+	char *home = getenv("HOME");
+	/* -d: start in the User's home, as sshd would ('%' is sftp-server's
+	 * escape: such a home is left out). */
+	char *argv[] = {SFTP_SERVER, "-d", home, NULL};
+	struct proc_opts opts = PROC_OPTS_INHERIT;
+	int in[2], out[2], rc;
+
+	if (home == NULL || home[0] != '/' || strchr(home, '%') != NULL)
+		argv[1] = NULL;
+	if ((rc = fd_pipe(in)) < 0)
+		return rc;
+	if ((rc = fd_pipe(out)) < 0) {
+		fd_close(in[0]);
+		fd_close(in[1]);
+		return rc;
+	}
+	opts.std_fd[0] = in[0];
+	opts.std_fd[1] = out[1];
+	opts.std_fd[2] = PROC_DEVNULL;
+	rc = proc_spawn(argv, &opts, &f->pid);
+	fd_close(in[0]);
+	fd_close(out[1]);
+	if (rc < 0) {
+		fd_close(in[1]);
+		fd_close(out[0]);
+		f->pid = 0;
+		return rc;
+	}
+	f->ch = c->ch;
+	f->in_fd = in[1];
+	f->out_fd = out[0];
+	f->polled = f->out_eof = f->closed = false;
+	c->kind = CHAN_SFTP;
+	logf_(o, "file access (sftp) opened (allowed by the User)");
+	return 0;
+}
+
+/*
+ * Issue 5: no file access unless the User allows it: "sftp" only with
+ * --allow-files, only after the User accepted the Helper, one at a time;
+ * every other subsystem is refused.
+ */
 static int
 on_subsystem_request(ssh_session s, ssh_channel ch, const char *name, void *arg)
 {
 	struct chan *c = arg;
+	struct offer *o = c->o;
 	char what[64];
+	int rc;
 
 	(void)s, (void)ch;
 	sanitize(name, what, sizeof(what));
-	logf_(c->o, "refused subsystem '%s': no file access in this session",
-	      what);
-	return 1;
+	if (strcmp(name, "sftp") != 0 || !o->allow_files) {
+		logf_(o,
+		      "refused subsystem '%s': no file access in this session",
+		      what);
+		return 1;
+	}
+	if (!o->accepted) {
+		logf_(o, "refused subsystem 'sftp': the User has not "
+			 "accepted the Helper");
+		return 1;
+	}
+	if (c->kind != CHAN_NONE || o->sftp.ch != NULL) {
+		logf_(o, "refused subsystem 'sftp': file access already open");
+		return 1;
+	}
+	if ((rc = start_sftp(c)) < 0) {
+		logf_(o, "refused subsystem 'sftp': %s: %s", SFTP_SERVER,
+		      strerror(-rc));
+		return 1;
+	}
+	return 0;
 }
 
 static int
@@ -587,6 +741,30 @@ on_fwd_readable(socket_t fd, int revents, void *arg)
 		return 0;
 	}
 	ssh_channel_write(f->ch, buf, (uint32_t)n);
+	return 0;
+}
+
+static int
+on_sftp_readable(socket_t fd, int revents, void *arg)
+{
+	struct offer *o = arg;
+	struct sftp *f = &o->sftp;
+	char buf[16384];
+	size_t n;
+	int rc;
+
+	(void)revents;
+	if (f->out_eof)
+		return 0;
+	rc = fd_read(fd, buf, sizeof(buf), &n);
+	if (rc == -EAGAIN)
+		return 0;
+	if (rc < 0 || n == 0) {
+		f->out_eof = true; /* the loop reaps it and tells the Helper */
+		return 0;
+	}
+	if (!f->closed && f->ch != NULL)
+		ssh_channel_write(f->ch, buf, (uint32_t)n);
 	return 0;
 }
 
@@ -666,6 +844,28 @@ on_message(ssh_session s, ssh_message m, void *arg)
 	return 1;
 }
 
+/* Polls a new sftp-server's stdout; ends it when it or the Helper did. */
+static void
+serve_sftp(struct offer *o)
+{
+	struct sftp *f = &o->sftp;
+
+	if (f->ch == NULL)
+		return;
+	if (f->out_eof || f->closed) {
+		stop_sftp(o, true);
+		return;
+	}
+	if (!f->polled) {
+		/* The loop must never block on the child; this cannot fail
+		 * on a pipe we hold. */
+		(void)!fd_set_nonblocking(f->out_fd);
+		ssh_event_add_fd(o->event, f->out_fd, POLLIN, on_sftp_readable,
+				 o);
+		f->polled = true;
+	}
+}
+
 /* Adds new forwarding sockets to the loop, tears down ended ones. */
 static void
 serve_fwds(struct offer *o)
@@ -717,6 +917,7 @@ on_channel_open(ssh_session s, void *arg)
 		c->cb.userdata = c;
 		c->cb.channel_data_function = on_data;
 		c->cb.channel_close_function = on_close;
+		c->cb.channel_eof_function = on_eof;
 		c->cb.channel_pty_request_function = on_pty_request;
 		c->cb.channel_shell_request_function = on_shell_request;
 		c->cb.channel_pty_window_change_function = on_window_change;
@@ -1144,6 +1345,7 @@ tick(struct offer *o)
 		start_view(o);
 	serve_chans(o);
 	serve_fwds(o);
+	serve_sftp(o);
 	if (o->pty_closed) {
 		/* The Helper's tmux client ended: either the Helper detached
 		 * (the User's session lives on) or the User's shell exited. */
@@ -1385,7 +1587,11 @@ usage(FILE *f, int status)
 		"here (serve in the foreground)\n"
 		"  -a, --allow-port PORT  let the Helper forward to "
 		"127.0.0.1:PORT (ssh -L/-W; repeatable, at most 4;\n"
-		"                         default: no forwarding at all)\n",
+		"                         default: no forwarding at all)\n"
+		"      --allow-files      let the Helper get and put files "
+		"as you (SFTP), once you\n"
+		"                         accept them (default: no file "
+		"access)\n",
 		DEFAULT_TEREDO_SOCKET);
 	return status;
 }
@@ -1422,6 +1628,7 @@ offer_main(int argc, char **argv)
 		{"command", required_argument, NULL, 'c'},
 		{"no-attach", no_argument, NULL, 'D'},
 		{"allow-port", required_argument, NULL, 'a'},
+		{"allow-files", no_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -1478,6 +1685,9 @@ offer_main(int argc, char **argv)
 			o->allow[o->allow_count++] = (uint16_t)v;
 			break;
 		}
+		case 'F': /* long option only */
+			o->allow_files = true;
+			break;
 		case 'h':
 			return usage(stdout, 0);
 		default:
@@ -1491,6 +1701,7 @@ offer_main(int argc, char **argv)
 	if (o->shell_cmd == NULL)
 		o->shell_cmd = getenv("SHELL") ? getenv("SHELL") : "/bin/sh";
 	o->pty_fd = o->ctl_fd = o->pending_ctl = -1;
+	o->sftp.in_fd = o->sftp.out_fd = -1;
 	if (sodium_init() < 0 || ssh_init() != SSH_OK) {
 		fprintf(stderr, "assist: libsodium/libssh init failed\n");
 		return 1;
@@ -1630,6 +1841,9 @@ offer_main(int argc, char **argv)
 	for (unsigned i = 0; i < o->allow_count; i++)
 		printf("The Helper may forward to 127.0.0.1:%u.\n",
 		       o->allow[i]);
+	if (o->allow_files)
+		printf("The Helper may get and put files as you (SFTP) once "
+		       "you accept them.\n");
 	printf("Session log: %s\nControl: %s ctl -s %s "
 	       "accept|refuse|grant|deny|revoke|say TEXT|end\n",
 	       o->log_path, self_exe(), o->ctl_path);
