@@ -21,6 +21,27 @@
 
 #define SEGS_MAX 65536 /* gso_size 1 over a 64 KiB payload */
 
+/*
+ * One segment of a split: within the MSS, its upper-layer checksum
+ * verifies, and its payload is the super-packet's next `offset` bytes on.
+ * Returns that payload's length.
+ */
+static size_t
+check_segment(const struct gso_split *s0, const uint8_t *seg, size_t len,
+	      uint8_t next_header, size_t offset)
+{
+	size_t hl = s0->hdr_len;
+	struct ip6_addr src, dst;
+
+	FUZZ_CHECK(len >= hl && len - hl <= s0->mss);
+	memcpy(src.bytes, seg + 8, 16);
+	memcpy(dst.bytes, seg + 24, 16);
+	FUZZ_CHECK(ip6_upper_csum(&src, &dst, next_header, seg + 40,
+				  len - 40) == 0);
+	FUZZ_CHECK(fuzz_bytes_equal(seg + hl, s0->pkt + hl + offset, len - hl));
+	return len - hl;
+}
+
 static void
 check_tcp6(const struct gso_split *s0, uint8_t **seg, const size_t *seg_len,
 	   size_t n)
@@ -35,18 +56,10 @@ check_tcp6(const struct gso_split *s0, uint8_t **seg, const size_t *seg_len,
 	size_t at;
 
 	for (size_t i = 0; i < n; i++) {
-		struct ip6_addr src, dst;
-
-		FUZZ_CHECK(seg_len[i] >= hl && seg_len[i] - hl <= s0->mss);
 		FUZZ_CHECK(memcmp(seg[i] + 8, pkt + 8, 32) == 0);
-		memcpy(src.bytes, seg[i] + 8, 16);
-		memcpy(dst.bytes, seg[i] + 24, 16);
-		FUZZ_CHECK(ip6_upper_csum(&src, &dst, IP6_NEXT_TCP, seg[i] + 40,
-					  seg_len[i] - 40) == 0);
 		FUZZ_CHECK(fuzz_be16(seg[i] + 4) == seg_len[i] - 40);
-		FUZZ_CHECK(fuzz_bytes_equal(seg[i] + hl, pkt + hl + total,
-					    seg_len[i] - hl));
-		total += seg_len[i] - hl;
+		total += check_segment(s0, seg[i], seg_len[i], IP6_NEXT_TCP,
+				       total);
 	}
 	FUZZ_CHECK(total == s0->len - hl);
 
@@ -95,17 +108,9 @@ check_udp6(const struct gso_split *s0, uint8_t **seg, const size_t *seg_len,
 
 	FUZZ_CHECK(hl == 48);
 	for (size_t i = 0; i < n; i++) {
-		struct ip6_addr src, dst;
-
-		FUZZ_CHECK(seg_len[i] >= hl && seg_len[i] - hl <= s0->mss);
-		memcpy(src.bytes, seg[i] + 8, 16);
-		memcpy(dst.bytes, seg[i] + 24, 16);
-		FUZZ_CHECK(ip6_upper_csum(&src, &dst, IP6_NEXT_UDP, seg[i] + 40,
-					  seg_len[i] - 40) == 0);
 		FUZZ_CHECK(fuzz_be16(seg[i] + 44) == seg_len[i] - 40);
-		FUZZ_CHECK(fuzz_bytes_equal(seg[i] + hl, pkt + hl + total,
-					    seg_len[i] - hl));
-		total += seg_len[i] - hl;
+		total += check_segment(s0, seg[i], seg_len[i], IP6_NEXT_UDP,
+				       total);
 	}
 	FUZZ_CHECK(total == s0->len - hl);
 	if (total == 0)

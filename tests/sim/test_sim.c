@@ -377,6 +377,22 @@ tally_fail(struct native_tally *t, uint64_t seed)
 			 (unsigned long long)seed);
 }
 
+/* Adds one scenario's outcome and counters to the tally; ends the sim. */
+static void
+tally_end(struct native_tally *t, struct sim *s, const struct sim_host *h,
+	  uint64_t seed, bool good)
+{
+	t->good += good;
+	if (!good)
+		tally_fail(t, seed);
+	t->echo_sent += h->client.stats.echo_sent;
+	t->relay_bubbles += s->relay->client.stats.bubbles_sent;
+	/* Echo replies the stack saw that were no answer to a ping: the
+	 * answers to repeated echo tests after the first one matched. */
+	t->strays += h->echo_replies - h->ping_replies;
+	sim_fini(s);
+}
+
 /*
  * Client-initiated: the client pings the native host once a second (at
  * most 20 s) until answered.  Its first packet waits for the echo test
@@ -418,15 +434,7 @@ native_client_first(enum nat_kind kind, uint64_t seed, unsigned loss,
 	       h->client.stats.echo_answered > 0 &&
 	       (loss > 0 || h->ping_replies - before == 5);
 out:
-	t->good += good;
-	if (!good)
-		tally_fail(t, seed);
-	t->echo_sent += h->client.stats.echo_sent;
-	t->relay_bubbles += s.relay->client.stats.bubbles_sent;
-	/* Echo replies the stack saw that were no answer to a ping: the
-	 * answers to repeated echo tests after the first one matched. */
-	t->strays += h->echo_replies - h->ping_replies;
-	sim_fini(&s);
+	tally_end(t, &s, h, seed, good);
 }
 
 /*
@@ -469,13 +477,7 @@ native_host_first(enum nat_kind kind, uint64_t seed, unsigned loss,
 	       mapped_through_relay(&s, h) &&
 	       (loss > 0 || s.native.ping_replies - before == 5);
 out:
-	t->good += good;
-	if (!good)
-		tally_fail(t, seed);
-	t->echo_sent += h->client.stats.echo_sent;
-	t->relay_bubbles += s.relay->client.stats.bubbles_sent;
-	t->strays += h->echo_replies - h->ping_replies;
-	sim_fini(&s);
+	tally_end(t, &s, h, seed, good);
 }
 
 static void
