@@ -273,16 +273,25 @@ load_conf(const struct daemon_cli *cli, struct teredo_client_conf *conf)
 	return rc;
 }
 
-static int
-add_relay_route(struct teredod *d)
+/* The conf's Teredo prefix (2001::/32), as an address. */
+static struct ip6_addr
+teredo_prefix(const struct teredod *d)
 {
 	struct ip6_addr prefix = {{0}};
-	int rc;
 
 	prefix.bytes[0] = (uint8_t)(d->conf.prefix >> 24);
 	prefix.bytes[1] = (uint8_t)(d->conf.prefix >> 16);
 	prefix.bytes[2] = (uint8_t)(d->conf.prefix >> 8);
 	prefix.bytes[3] = (uint8_t)d->conf.prefix;
+	return prefix;
+}
+
+static int
+add_relay_route(struct teredod *d)
+{
+	struct ip6_addr prefix = teredo_prefix(d);
+	int rc;
+
 	if ((rc = rtnl_route6_add(d->ifname, prefix.bytes, 32, 0)) < 0 &&
 	    rc != -EEXIST) {
 		log_err(rc, "cannot route the Teredo prefix through %s",
@@ -290,6 +299,30 @@ add_relay_route(struct teredod *d)
 		return rc;
 	}
 	return 0;
+}
+
+/* R8: the relay core withdraws the prefix under overload, and brings it
+ * back after a hold-down (lib/teredo/client.c relay_count_overload). */
+static void
+io_advertise(void *ctx, bool on)
+{
+	struct teredod *d = ctx;
+	struct ip6_addr prefix = teredo_prefix(d);
+	char text[IP6_ADDR_TEXT_LEN];
+	int rc;
+
+	ip6_addr_format(&prefix, text);
+	if (on) {
+		if (add_relay_route(d) == 0)
+			log_info("route %s/32 through %s again", text,
+				 d->ifname);
+		return;
+	}
+	if ((rc = rtnl_route6_del(d->ifname, prefix.bytes, 32, 0)) < 0 &&
+	    rc != -ESRCH)
+		log_warn(rc, "cannot withdraw %s/32", text);
+	else
+		log_warn(0, "route %s/32 withdrawn: overloaded", text);
 }
 
 static int
@@ -301,6 +334,7 @@ setup(struct teredod *d)
 		.address = io_address,
 		.log = io_log,
 		.random = io_random,
+		.advertise = io_advertise,
 		.ctx = d,
 	};
 	struct teredo_client_config cfg = {

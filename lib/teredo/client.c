@@ -59,6 +59,7 @@ static const char *const drop_names[TEREDO_CLIENT_DROP_COUNT] = {
 	[TEREDO_CLIENT_DROP_PEERS_FULL] = "peer-table-full",
 	[TEREDO_CLIENT_DROP_LOOP] = "relay-loop",
 	[TEREDO_CLIENT_DROP_NOT_TEREDO] = "source-not-teredo",
+	[TEREDO_CLIENT_DROP_SOURCE_LIMIT] = "source-new-peer-limit",
 };
 
 const char *
@@ -449,31 +450,44 @@ peer_set_retry(struct teredo_client *c, struct teredo_peer *p, uint64_t when)
 }
 
 /*
- * Finds or creates the entry for `addr`.  When the table is full the least
- * recently used entry goes (RFC 4380 §7.3.3: a bounded list), but never
- * one used within the last TEREDO_PEER_VALID_MS.
+ * Finds or creates the entry for `addr`.  When the table is full an entry
+ * goes (RFC 4380 §7.3.3: a bounded list): first the least recently used
+ * of those that never got an answer, once they had a bubble round
+ * (TEREDO_PEER_PENDING_MIN_MS), so that a scan of made-up addresses cannot
+ * lock real peers out; else the least recently used entry, but never one
+ * used within the last TEREDO_PEER_VALID_MS.
  */
 static struct teredo_peer *
 peer_get(struct teredo_client *c, uint64_t now, const struct ip6_addr *addr)
 {
-	struct teredo_peer *p = peer_find(c, addr), *lru = NULL;
+	struct teredo_peer *p = peer_find(c, addr), *lru = NULL, *stale = NULL;
 	struct teredo_addr t;
 
 	if (p != NULL)
 		return p;
 	for (size_t i = 0; i < c->peer_cap && p == NULL; i++) {
-		if (!c->peers[i].in_use)
-			p = &c->peers[i];
-		else if (lru == NULL ||
-			 c->peers[i].last_use_ms < lru->last_use_ms)
-			lru = &c->peers[i];
+		struct teredo_peer *q = &c->peers[i];
+
+		if (!q->in_use) {
+			p = q;
+			continue;
+		}
+		if (lru == NULL || q->last_use_ms < lru->last_use_ms)
+			lru = q;
+		if (!q->trusted &&
+		    now - q->last_use_ms >= TEREDO_PEER_PENDING_MIN_MS &&
+		    (stale == NULL || q->last_use_ms < stale->last_use_ms))
+			stale = q;
 	}
 	if (p == NULL) {
-		if (lru == NULL ||
-		    now - lru->last_use_ms < TEREDO_PEER_VALID_MS)
+		if (stale != NULL)
+			p = stale;
+		else if (lru != NULL &&
+			 now - lru->last_use_ms >= TEREDO_PEER_VALID_MS)
+			p = lru;
+		else
 			return NULL;
-		peer_set_retry(c, lru, 0);
-		p = lru;
+		peer_set_retry(c, p, 0);
 	}
 	memset(p, 0, sizeof(*p));
 	p->in_use = true;
@@ -879,6 +893,82 @@ teredo_dst_is_valid(const struct teredo_addr *dst)
 	       dst->mapped_port != 0;
 }
 
+/* The bucket of a native source's /64, by a keyed hash (a murmur3
+ * finalizer): a scanner cannot aim at another source's bucket. */
+static size_t
+source_bucket(const struct teredo_client *c, const struct ip6_addr *src)
+{
+	uint64_t x = c->source_key;
+
+	for (size_t i = 0; i < 8; i++)
+		x ^= (uint64_t)src->bytes[i] << (8 * i);
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return (size_t)(x % TEREDO_SOURCE_BUCKETS);
+}
+
+/*
+ * R9 (RFC 4380 §7.3.5): may this native source create one more peer
+ * entry?  A token bucket kept as the time it is empty again (GCRA): each
+ * entry costs 1/TEREDO_NEW_PEERS_PER_S s, and the source may run
+ * TEREDO_NEW_PEERS_BURST entries ahead of the clock.
+ */
+static bool
+source_may_add_peer(struct teredo_client *c, uint64_t now,
+		    const struct ip6_addr *src)
+{
+	const uint64_t cost = 1000 / TEREDO_NEW_PEERS_PER_S;
+	uint64_t *busy = &c->source_busy_until_ms[source_bucket(c, src)];
+	uint64_t from = *busy > now ? *busy : now;
+
+	if (from + cost > now + TEREDO_NEW_PEERS_BURST * cost)
+		return false;
+	*busy = from + cost;
+	return true;
+}
+
+static void
+relay_advertise(struct teredo_client *c, bool on)
+{
+	c->prefix_withdrawn = !on;
+	if (c->io.advertise != NULL)
+		c->io.advertise(c->io.ctx, on);
+}
+
+/*
+ * R8 (RFC 4380 §5.4, §7.3.5): a relay that turns away
+ * TEREDO_OVERLOAD_DROPS_PER_S new peers in a second is overloaded: it
+ * withdraws the Teredo prefix, so that native routing takes the traffic
+ * elsewhere, for a hold-down that doubles while overloads keep coming.
+ * The peers it has keep being served as long as their packets reach it.
+ */
+static void
+relay_count_overload(struct teredo_client *c, uint64_t now)
+{
+	if (now - c->overload_window_ms >= 1000) {
+		c->overload_window_ms = now;
+		c->overload_drops = 0;
+	}
+	if (c->prefix_withdrawn ||
+	    ++c->overload_drops < TEREDO_OVERLOAD_DROPS_PER_S)
+		return;
+	if (c->holddown_ms == 0 ||
+	    now - c->advertised_since_ms >= TEREDO_HOLDDOWN_MAX_MS)
+		c->holddown_ms = TEREDO_HOLDDOWN_MS;
+	c->withdrawn_until_ms = now + c->holddown_ms;
+	c->stats.prefix_withdrawals++;
+	logf_(c,
+	      "relay: overloaded (%u new peers refused in 1 s, table full): "
+	      "withdrawing the Teredo prefix for %u s",
+	      c->overload_drops, c->holddown_ms / 1000);
+	if (c->holddown_ms < TEREDO_HOLDDOWN_MAX_MS)
+		c->holddown_ms *= 2;
+	relay_advertise(c, false);
+}
+
 /* Relay mode: a packet from the native IPv6 side for a Teredo client. */
 static void
 relay_on_tun(struct teredo_client *c, uint64_t now, const struct ip6_header *h,
@@ -910,8 +1000,14 @@ relay_on_tun(struct teredo_client *c, uint64_t now, const struct ip6_header *h,
 		drop(c, TEREDO_CLIENT_DROP_LOOP);
 		return;
 	}
+	if (peer_find(c, &h->dst) == NULL &&
+	    !source_may_add_peer(c, now, &h->src)) {
+		drop(c, TEREDO_CLIENT_DROP_SOURCE_LIMIT);
+		return;
+	}
 	if ((p = peer_get(c, now, &h->dst)) == NULL) {
 		drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
+		relay_count_overload(c, now);
 		return;
 	}
 	transmit_to_peer(c, now, p, ip6, len);
@@ -1424,6 +1520,11 @@ teredo_client_on_timer(struct teredo_client *c, uint64_t now)
 		qualification_timer(c, now);
 	if (c->probe == PROBE_PORT && now >= c->probe_deadline_ms)
 		probe_timer(c, now);
+	if (c->prefix_withdrawn && now >= c->withdrawn_until_ms) {
+		logf_(c, "relay: advertising the Teredo prefix again");
+		c->advertised_since_ms = now;
+		relay_advertise(c, true);
+	}
 	if (c->peers_pending == 0)
 		return;
 	for (size_t i = 0; i < c->peer_cap; i++) {
@@ -1446,6 +1547,8 @@ teredo_client_deadline(const struct teredo_client *c)
 
 	if (c->probe == PROBE_PORT && c->probe_deadline_ms < d)
 		d = c->probe_deadline_ms;
+	if (c->prefix_withdrawn && c->withdrawn_until_ms < d)
+		d = c->withdrawn_until_ms;
 	if (c->peers_pending == 0)
 		return d;
 	for (size_t i = 0; i < c->peer_cap; i++)
@@ -1473,8 +1576,10 @@ teredo_client_init(struct teredo_client *c,
 	c->state = TEREDO_CLIENT_IDLE;
 	c->deadline_ms = UINT64_MAX;
 	peers_reset(c);
-	if (c->cfg.relay)
+	if (c->cfg.relay) {
+		c->io.random(c->io.ctx, &c->source_key, sizeof(c->source_key));
 		return 0; /* no server: RFC 4380 §5.4 */
+	}
 	if (c->cfg.server2_ipv4 == 0)
 		c->cfg.server2_ipv4 = c->cfg.server_ipv4 + 1;
 	if (c->cfg.refresh_ms == 0)
@@ -1492,6 +1597,7 @@ teredo_client_start(struct teredo_client *c, uint64_t now)
 	if (c->cfg.relay) {
 		c->state = TEREDO_CLIENT_RELAY;
 		c->deadline_ms = UINT64_MAX;
+		c->advertised_since_ms = now;
 		logf_(c, "relay: serving Teredo clients");
 		return;
 	}

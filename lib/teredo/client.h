@@ -43,6 +43,29 @@
 #define TEREDO_ECHO_TRIES 4	/* §5.2.9 test: once + 3 repeats, as Miredo */
 #define TEREDO_UNREACH_PER_S 10 /* ICMPv6 errors to the stack, as Miredo */
 #define TEREDO_ECHO_TESTS_PER_S 16 /* started by strangers' packets */
+/*
+ * R9 (RFC 4380 §7.3.5): the peer entries one native source (a /64) may
+ * create on a relay, as a token bucket: a burst, then a steady rate.  A
+ * scan from one host cannot fill the table; a busy server still reaches
+ * a new Teredo client every 1/16 s.  Sources share TEREDO_SOURCE_BUCKETS
+ * buckets by a keyed hash.
+ */
+#define TEREDO_NEW_PEERS_BURST 32
+#define TEREDO_NEW_PEERS_PER_S 16
+#define TEREDO_SOURCE_BUCKETS 256
+/* A full table gives up an entry that never got an answer once it is this
+ * old (one bubble round), before any entry that did. */
+#define TEREDO_PEER_PENDING_MIN_MS 2000
+/*
+ * R8 (RFC 4380 §5.4, §7.3.5): a relay that refuses this many new peers in
+ * one second (its table full of live entries) withdraws the Teredo prefix
+ * for a hold-down, so that native routing carries the traffic to other
+ * relays; the hold-down doubles at each overload that follows within
+ * TEREDO_HOLDDOWN_MAX_MS of the last, up to that.
+ */
+#define TEREDO_OVERLOAD_DROPS_PER_S 16
+#define TEREDO_HOLDDOWN_MS 30000
+#define TEREDO_HOLDDOWN_MAX_MS 480000
 #define TEREDO_ECHO_NONCE_LEN \
 	8 /* RFC 4380 §5.2.9: the nonce in the echo data */
 /* Bytes queued per peer awaiting trust: two full-size packets and their
@@ -85,6 +108,7 @@ enum teredo_client_drop {
 	TEREDO_CLIENT_DROP_PEERS_FULL,	 /* peer table full of busy peers */
 	TEREDO_CLIENT_DROP_LOOP,	 /* would loop Teredo -> Teredo */
 	TEREDO_CLIENT_DROP_NOT_TEREDO,	 /* relay: source is no Teredo client */
+	TEREDO_CLIENT_DROP_SOURCE_LIMIT, /* relay: a source's new peers (R9) */
 	TEREDO_CLIENT_DROP_COUNT
 };
 
@@ -95,6 +119,7 @@ struct teredo_client_stats {
 	uint64_t qualifications, requalifications;
 	uint64_t echo_sent, echo_answered; /* §5.2.9 connectivity tests */
 	uint64_t unreachable_sent;	   /* ICMPv6 errors to our own stack */
+	uint64_t prefix_withdrawals;	   /* relay overloads (R8) */
 	uint64_t drops[TEREDO_CLIENT_DROP_COUNT];
 };
 
@@ -134,6 +159,9 @@ struct teredo_client_io {
 	void (*log)(void *ctx, const char *msg);
 	/* Fill buf with n bytes from a CSPRNG (RFC 5991 §4, RFC 6081 §7). */
 	void (*random)(void *ctx, void *buf, size_t n);
+	/* Relay: advertise (true) or withdraw (false) the Teredo prefix in
+	 * native routing (R8).  Optional; it starts advertised. */
+	void (*advertise)(void *ctx, bool on);
 	void *ctx;
 };
 
@@ -202,6 +230,16 @@ struct teredo_client {
 	unsigned echo_tests_started; /* in the current second */
 	uint64_t unreach_window_ms;  /* rate limit of our ICMPv6 errors */
 	unsigned unreach_sent;	     /* in the current second */
+	/* R9: per native source, when its bucket is empty again (GCRA). */
+	uint64_t source_key; /* keys the bucket hash */
+	uint64_t source_busy_until_ms[TEREDO_SOURCE_BUCKETS];
+	/* R8: the relay's prefix and what withdrew it. */
+	bool prefix_withdrawn;
+	uint64_t withdrawn_until_ms;  /* advertise again then */
+	uint64_t advertised_since_ms; /* when it was last advertised */
+	uint32_t holddown_ms;	      /* the next withdrawal's */
+	uint64_t overload_window_ms;  /* this second's start */
+	unsigned overload_drops;      /* peer-table-full in it */
 	struct teredo_client_stats stats;
 };
 
@@ -231,6 +269,13 @@ uint64_t teredo_client_deadline(const struct teredo_client *c);
 const char *teredo_client_state_name(enum teredo_client_state s);
 const char *teredo_nat_type_name(enum teredo_nat_type t);
 const char *teredo_client_drop_name(enum teredo_client_drop d);
+
+/* Relay: is the Teredo prefix advertised (R8)? */
+static inline bool
+teredo_client_prefix_advertised(const struct teredo_client *c)
+{
+	return c->cfg.relay && !c->prefix_withdrawn;
+}
 
 /* Peer lookup, for `teredoctl show peers` and tests. */
 const struct teredo_peer *teredo_client_peer(const struct teredo_client *c,

@@ -51,8 +51,9 @@ teredo_report_state(const struct teredo_client *c,
 	strbuf_init(&o, buf, cap);
 	state_begin(&o, json);
 	field(&o, json, &first, "Type", "type", info->type);
+	/* A relay has no server (RFC 4380 §5.4). */
 	field(&o, json, &first, "Server Name", "server_name",
-	      info->server_name);
+	      c->cfg.relay ? "none (relay)" : info->server_name);
 	snprintf(text, sizeof(text), "%u seconds", c->cfg.refresh_ms / 1000);
 	field(&o, json, &first, "Client Refresh Interval", "refresh_interval",
 	      text);
@@ -89,6 +90,16 @@ teredo_report_state(const struct teredo_client *c,
 	if (c->have_addr) {
 		ip6_addr_format(&c->addr, text);
 		field(&o, json, &first, "Address", "address", text);
+	}
+	if (c->cfg.relay) {
+		uint64_t until = c->withdrawn_until_ms;
+		uint64_t left = until > info->now_ms ? until - info->now_ms : 0;
+
+		snprintf(text, sizeof(text),
+			 "withdrawn (overload), %llu s more",
+			 (unsigned long long)(left / 1000));
+		field(&o, json, &first, "Relay Prefix", "relay_prefix",
+		      c->prefix_withdrawn ? text : "advertised");
 	}
 	strbuf_put(&o, json ? "}\n" : "");
 	return strbuf_status(&o);
@@ -169,6 +180,7 @@ teredo_report_client_stats(const struct teredo_client *c,
 	counter(&o, json, &first, "echo-tests-sent", s->echo_sent);
 	counter(&o, json, &first, "echo-tests-answered", s->echo_answered);
 	counter(&o, json, &first, "unreachable-sent", s->unreachable_sent);
+	counter(&o, json, &first, "prefix-withdrawals", s->prefix_withdrawals);
 	for (int i = 0; i < TEREDO_CLIENT_DROP_COUNT; i++) {
 		snprintf(name, sizeof(name), "drop-%s",
 			 teredo_client_drop_name((enum teredo_client_drop)i));

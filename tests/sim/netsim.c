@@ -546,15 +546,22 @@ sim_ping_native(struct sim *s, struct sim_host *a, uint16_t seq)
 }
 
 void
-sim_native_ping_addr(struct sim *s, const struct ip6_addr *dst, uint16_t seq)
+sim_native_ping_from(struct sim *s, const struct ip6_addr *src,
+		     const struct ip6_addr *dst, uint16_t seq)
 {
 	uint8_t buf[128];
 	size_t len;
 
 	if (!s->have_native)
 		abort();
-	native_echo(s, &s->native.addr, dst, seq, buf, sizeof(buf), &len);
+	native_echo(s, src, dst, seq, buf, sizeof(buf), &len);
 	native_send(s, buf, len);
+}
+
+void
+sim_native_ping_addr(struct sim *s, const struct ip6_addr *dst, uint16_t seq)
+{
+	sim_native_ping_from(s, &s->native.addr, dst, seq);
 }
 
 void

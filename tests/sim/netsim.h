@@ -163,6 +163,11 @@ void sim_ping_native(struct sim *s, struct sim_host *a, uint16_t seq);
 void sim_native_ping_addr(struct sim *s, const struct ip6_addr *dst,
 			  uint16_t seq);
 
+/* An echo request from any native source (a scanner; answers to it are
+ * unrouted) to `dst`. */
+void sim_native_ping_from(struct sim *s, const struct ip6_addr *src,
+			  const struct ip6_addr *dst, uint16_t seq);
+
 /* ... to host b's Teredo address, when it has one. */
 void sim_native_ping(struct sim *s, const struct sim_host *b, uint16_t seq);
 

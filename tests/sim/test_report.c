@@ -100,5 +100,30 @@ main(void)
 		   "JSON form: %s", big);
 	}
 	sim_fini(&s);
+
+	/* A relay: no server, and whether it carries the Teredo prefix. */
+	sim_init(&s, 3);
+	h = sim_add_relay(&s, 4, false);
+	sim_start(&s);
+	{
+		static const struct teredo_report_info relay = {
+			.type = "cone",
+			.server_name = "",
+		};
+		char text[2048];
+
+		ok(teredo_report_state(&h->client, &relay, false, text,
+				       sizeof(text)) == 0 &&
+			   strstr(text, "Server Name             : none "
+					"(relay)\n") != NULL &&
+			   strstr(text, "State                   : online "
+					"(relay)\n") != NULL &&
+			   strstr(text, "Relay Prefix            : "
+					"advertised\n") != NULL,
+		   "show state of a relay: no server, prefix advertised");
+		if (strstr(text, "advertised") == NULL)
+			printf("# got:\n%s", text);
+	}
+	sim_fini(&s);
 	return done_testing();
 }

@@ -705,27 +705,15 @@ test_relay_many_clients(unsigned seeds)
 }
 
 /*
- * The native host scans 2000 made-up Teredo addresses of our server in
- * 20 s: the relay's table stays at its size, only the entries it holds
- * get bubbles (4 each: none is reusable within the 30 s), and once the
- * scan has been idle 30 s a real client is served.
+ * R9 (RFC 4380 §7.3.5): n made-up Teredo addresses of our server, 100 a
+ * second, from native sources in 2001:db8:bad::/48 (their answers are
+ * unrouted): from one /64, or from a new /64 for each address (`spread`).
+ * Meanwhile the real client h pings the native host once a second.
  */
 static void
-test_relay_scan(void)
+relay_scan(struct sim *s, struct sim_host *h, struct table_watch *w, unsigned n,
+	   bool spread)
 {
-	struct sim s;
-	struct sim_host *h, *r;
-	struct table_watch w = {.pending_ok = true};
-	uint64_t bubbles, scan_end, served_ms = 0;
-	const unsigned n = 2000;
-
-	sim_init(&s, 77);
-	h = sim_add_host(&s, NAT_RESTRICTED, NULL);
-	r = sim_add_relay(&s, SIM_PEERS, false);
-	w.relay = r;
-	(void)sim_add_native(&s);
-	sim_start(&s);
-	sim_run(&s, s.now_ms + 60000, all_qualified, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		struct teredo_addr t = {
 			.prefix = TEREDO_PREFIX,
@@ -734,36 +722,82 @@ test_relay_scan(void)
 				0xc6336480u + i % 64, /* 198.51.100.128+ */
 			.mapped_port = (uint16_t)(20000 + i),
 		};
-		struct ip6_addr a;
+		struct ip6_addr dst, src = {{0x20, 0x01, 0x0d, 0xb8, 0x0b, 0xad,
+					     0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
 
-		teredo_addr_write(&t, &a);
-		sim_native_ping_addr(&s, &a, (uint16_t)i);
-		sim_run(&s, s.now_ms + 10, watch_table, &w);
+		if (spread) {
+			src.bytes[6] = (uint8_t)(i >> 8);
+			src.bytes[7] = (uint8_t)i;
+		}
+		teredo_addr_write(&t, &dst);
+		sim_native_ping_from(s, &src, &dst, (uint16_t)i);
+		if (i % 100 == 0)
+			sim_ping_native(s, h, (uint16_t)(i / 100));
+		sim_run(s, s->now_ms + 10, watch_table, w);
 	}
+}
+
+/*
+ * A scan from one source gets TEREDO_NEW_PEERS_BURST entries and then
+ * TEREDO_NEW_PEERS_PER_S a second; a real client is served all along.  A
+ * scan from a new source for every address fills the table (the total
+ * bound), and a real client is served within seconds after it, as entries
+ * that never answered go first, not after 30 s.
+ */
+static void
+test_relay_scan(void)
+{
+	struct sim s;
+	struct sim_host *h, *r;
+	struct table_watch w = {.pending_ok = true};
+	const struct teredo_client_stats *st;
+	const unsigned n = 2000;
+	const uint64_t most =
+		TEREDO_NEW_PEERS_BURST + TEREDO_NEW_PEERS_PER_S * (n / 100 + 1);
+	unsigned replies;
+	uint64_t scan_end, served_ms = UINT64_MAX;
+
+	sim_init(&s, 77);
+	h = sim_add_host(&s, NAT_RESTRICTED, NULL);
+	r = sim_add_relay(&s, SIM_PEERS, false);
+	st = &r->client.stats;
+	w.relay = r;
+	(void)sim_add_native(&s);
+	sim_start(&s);
+	sim_run(&s, s.now_ms + 60000, all_qualified, NULL);
+
+	relay_scan(&s, h, &w, n, false);
+	ok(st->drops[TEREDO_CLIENT_DROP_SOURCE_LIMIT] >= n - most &&
+		   st->bubbles_sent <= (most + 1) * TEREDO_BUBBLE_MAX &&
+		   h->ping_replies > 0 && w.pending_ok,
+	   "relay under a scan of %u addresses from one source: %llu "
+	   "source-new-peer-limit drops, %llu bubbles (limit %llu entries); "
+	   "a real client got %u ping replies during it",
+	   n, (unsigned long long)st->drops[TEREDO_CLIENT_DROP_SOURCE_LIMIT],
+	   (unsigned long long)st->bubbles_sent, (unsigned long long)most,
+	   h->ping_replies);
+
+	/* Every entry of the first scan is gone after its bubble round. */
+	sim_run(&s, s.now_ms + 40000, watch_table, &w);
+	w.max_in_use = 0;
+	relay_scan(&s, h, &w, n, true);
 	scan_end = s.now_ms;
-	sim_run(&s, s.now_ms + 20000, watch_table, &w);
-	bubbles = r->client.stats.bubbles_sent;
-	ok(w.max_in_use == SIM_PEERS && w.pending_ok &&
-		   r->client.stats.drops[TEREDO_CLIENT_DROP_PEERS_FULL] > 0 &&
-		   /* at most one round of 4 per scanned address: an entry
-		    * that did not answer is deleted (R3), not kept */
-		   bubbles <= (uint64_t)n * TEREDO_BUBBLE_MAX,
-	   "relay under a scan of %u addresses: %zu/%d entries, %llu "
-	   "peer-table-full, %llu bubbles",
-	   n, w.max_in_use, SIM_PEERS,
-	   (unsigned long long)
-		   r->client.stats.drops[TEREDO_CLIENT_DROP_PEERS_FULL],
-	   (unsigned long long)bubbles);
-	w.until = h;
-	for (uint16_t i = 0; i < 90 && h->ping_replies == 0; i++) {
-		sim_ping_native(&s, h, i);
+	ok(w.max_in_use == SIM_PEERS &&
+		   st->drops[TEREDO_CLIENT_DROP_PEERS_FULL] > 0 && w.pending_ok,
+	   "relay under a scan of %u addresses from %u sources: %zu/%d "
+	   "entries, %llu peer-table-full",
+	   n, n, w.max_in_use, SIM_PEERS,
+	   (unsigned long long)st->drops[TEREDO_CLIENT_DROP_PEERS_FULL]);
+	replies = h->ping_replies;
+	for (uint16_t i = 0; i < 30 && served_ms == UINT64_MAX; i++) {
+		sim_ping_native(&s, h, (uint16_t)(1000 + i));
 		sim_run(&s, s.now_ms + 1000, watch_table, &w);
+		if (h->ping_replies > replies)
+			served_ms = s.now_ms - scan_end;
 	}
-	if (h->ping_replies > 0)
-		served_ms = s.now_ms - scan_end;
-	ok(h->ping_replies > 0 && w.max_in_use <= SIM_PEERS,
-	   "... and a real client is served again %llu ms after the scan "
-	   "(entries are reusable after 30 s idle)",
+	ok(served_ms <= 5000 && w.max_in_use <= SIM_PEERS,
+	   "... and a real client is served %llu ms after it (entries that "
+	   "never answered go first)",
 	   (unsigned long long)served_ms);
 	scenarios++;
 	sim_fini(&s);

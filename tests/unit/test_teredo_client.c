@@ -70,11 +70,24 @@ io_random(void *ctx, void *buf, size_t n)
 	}
 }
 
+/* The relay's prefix as the daemon would route it (R8). */
+static unsigned nadvertise;
+static bool advertised = true;
+
+static void
+io_advertise(void *ctx, bool on)
+{
+	(void)ctx;
+	nadvertise++;
+	advertised = on;
+}
+
 static const struct teredo_client_io io = {
 	.send_udp = io_send,
 	.deliver = io_deliver,
 	.address = io_address,
 	.random = io_random,
+	.advertise = io_advertise,
 };
 
 static struct teredo_peer peers[PEERS];
@@ -598,6 +611,128 @@ test_relay_mode(void)
 	}
 }
 
+/* An address in 2001:db8:<net>::/48, host 1. */
+static struct ip6_addr
+native_addr(uint16_t net)
+{
+	struct ip6_addr a = {{0x20, 0x01, 0x0d, 0xb8, (uint8_t)(net >> 8),
+			      (uint8_t)net, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+
+	return a;
+}
+
+/* R9 (RFC 4380 §7.3.5): new peer entries per native source, and a full
+ * table giving up entries that never answered. */
+static void
+test_relay_source_limit(void)
+{
+	static struct teredo_peer big[3 * TEREDO_NEW_PEERS_BURST];
+	struct teredo_client_config cfg = {.relay = true,
+					   .relay_ipv4 = RELAY_IP};
+	struct teredo_client c;
+	struct ip6_addr scanner = native_addr(0xbad), other = native_addr(7);
+	uint64_t *limited = &c.stats.drops[TEREDO_CLIENT_DROP_SOURCE_LIMIT];
+	uint32_t next = 0xc6350000u;
+
+	if (teredo_client_init(&c, &cfg, &io, big, ARRAY_SIZE(big)) < 0)
+		abort();
+	teredo_client_start(&c, 0);
+	for (unsigned i = 0; i < 100; i++) {
+		struct ip6_addr d = teredo(SERVER, next++, 5000);
+
+		native_in(&c, 1000, &scanner, &d);
+	}
+	ok(*limited == 100 - TEREDO_NEW_PEERS_BURST,
+	   "R9: one source creates %d entries at once, the rest dropped "
+	   "(%llu)",
+	   TEREDO_NEW_PEERS_BURST, (unsigned long long)*limited);
+	{
+		struct ip6_addr d = teredo(SERVER, 0xc6336405u, 7000);
+
+		native_in(&c, 1000, &scanner, &d);
+		native_in(&c, 1000, &other, &d);
+		ok(*limited == 101 - TEREDO_NEW_PEERS_BURST &&
+			   teredo_client_peer(&c, &d) != NULL,
+		   "R9: ... while another source still gets a new entry");
+	}
+	for (unsigned i = 0; i < 100; i++) {
+		struct ip6_addr d = teredo(SERVER, next++, 5000);
+
+		native_in(&c, 2000, &scanner, &d);
+	}
+	ok(*limited == 201 - TEREDO_NEW_PEERS_BURST - TEREDO_NEW_PEERS_PER_S,
+	   "R9: %d more a second later", TEREDO_NEW_PEERS_PER_S);
+
+	/* A table of PEERS entries, all waiting for a bubble answer. */
+	relay_new(&c);
+	for (uint16_t i = 0; i < PEERS; i++) {
+		struct ip6_addr s = native_addr(i),
+				d = teredo(SERVER, next++, 5000);
+
+		native_in(&c, 1000, &s, &d);
+	}
+	{
+		struct ip6_addr s = native_addr(100),
+				d = teredo(SERVER, next++, 5000);
+
+		native_in(&c, 1000 + TEREDO_PEER_PENDING_MIN_MS - 1, &s, &d);
+		ok(c.stats.drops[TEREDO_CLIENT_DROP_PEERS_FULL] == 1 &&
+			   teredo_client_peer(&c, &d) == NULL,
+		   "full table: entries in their first bubble round stay");
+		native_in(&c, 1000 + TEREDO_PEER_PENDING_MIN_MS, &s, &d);
+		ok(c.stats.drops[TEREDO_CLIENT_DROP_PEERS_FULL] == 1 &&
+			   teredo_client_peer(&c, &d) != NULL,
+		   "full table: then the oldest that never answered goes");
+	}
+}
+
+/* n new Teredo destinations at `now`, each from its own native /64. */
+static void
+relay_flood(struct teredo_client *c, uint64_t now, unsigned n, uint32_t *next)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct ip6_addr s = native_addr((uint16_t)(0x100 + i)),
+				d = teredo(SERVER, (*next)++, 5000);
+
+		native_in(c, now, &s, &d);
+	}
+}
+
+/* R8: a relay whose full table turns new peers away withdraws the prefix
+ * for a hold-down that doubles while overloads keep coming. */
+static void
+test_relay_overload(void)
+{
+	struct teredo_client c;
+	uint32_t next = 0xc6360000u;
+
+	relay_new(&c);
+	nadvertise = 0;
+	relay_flood(&c, 1000, PEERS + TEREDO_OVERLOAD_DROPS_PER_S - 1, &next);
+	ok(nadvertise == 0 && teredo_client_prefix_advertised(&c),
+	   "R8: %d new peers refused in a second: still advertised",
+	   TEREDO_OVERLOAD_DROPS_PER_S - 1);
+	relay_flood(&c, 1500, 1, &next);
+	ok(nadvertise == 1 && !advertised &&
+		   !teredo_client_prefix_advertised(&c) &&
+		   c.stats.prefix_withdrawals == 1 &&
+		   teredo_client_deadline(&c) <= 1500 + TEREDO_HOLDDOWN_MS,
+	   "R8: %d: the prefix is withdrawn for %d s",
+	   TEREDO_OVERLOAD_DROPS_PER_S, TEREDO_HOLDDOWN_MS / 1000);
+	relay_flood(&c, 2000, 100, &next);
+	ok(nadvertise == 1, "R8: once");
+	teredo_client_on_timer(&c, 1500 + TEREDO_HOLDDOWN_MS - 1);
+	ok(nadvertise == 1, "R8: kept withdrawn through the hold-down");
+	teredo_client_on_timer(&c, 1500 + TEREDO_HOLDDOWN_MS);
+	ok(nadvertise == 2 && advertised && teredo_client_prefix_advertised(&c),
+	   "R8: advertised again after it");
+	relay_flood(&c, 40000, PEERS + TEREDO_OVERLOAD_DROPS_PER_S, &next);
+	ok(nadvertise == 3 && !advertised &&
+		   c.withdrawn_until_ms == 40000 + 2 * TEREDO_HOLDDOWN_MS,
+	   "R8: overloaded again soon after: withdrawn for twice as long");
+	advertised = true;
+}
+
 /* T23: 100k spoofed sources leave the table bounded; live peers stay. */
 static void
 test_peer_table_bounded(void)
@@ -635,5 +770,7 @@ main(void)
 	test_peer_table_bounded();
 	test_echo_test();
 	test_relay_mode();
+	test_relay_source_limit();
+	test_relay_overload();
 	return done_testing();
 }
