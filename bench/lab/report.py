@@ -338,7 +338,7 @@ def main():
           "machine busy % |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for rate in rates:
-        for tr in ("shipworm", "miredo"):
+        for tr in ("shipworm", "miredo") + FLOOR:
             j = load(os.path.join(res, f"rs-{tr}-{rate}.json")) or {}
             srv = snap_delta(res, f"rs-{tr}-{rate}", "srv")
             ld = snap_delta(res, f"rs-{tr}-{rate}", "ld")
@@ -355,6 +355,56 @@ def main():
                   f"{ld[0].get('UdpRcvbufErrors', 0):,} | {fmt(busy)} |")
     print()
     print("Counter differences around each run: where RSs and RAs were lost.")
+    floor(res, hz, rates)
+
+
+# nullsrv (bench/lab/nullsrv.c, BENCH_RS_FLOOR=1): teredo-serverd's loop
+# and miredo-server's, answering without parsing.
+FLOOR = ("nullbatch", "nullblock")
+
+
+def rs_figures(res, tr, rate, hz):
+    """(RA/s, CPU % of a core, µs CPU per answered RS) of one RS run."""
+    j = load(os.path.join(res, f"rs-{tr}-{rate}.json")) or {}
+    if "ra_per_s" not in j:
+        return None, None, None
+    secs = j["server_ticks"] / hz
+    per = secs * 1e6 / j["ra_matched"] if j["ra_matched"] else None
+    return j["ra_per_s"], 100 * secs / j["server_wall_s"], per
+
+
+def floor(res, hz, rates):
+    if not any(os.path.exists(os.path.join(res, f"rs-{tr}-{rate}.json"))
+               for tr in FLOOR for rate in rates):
+        return
+    print()
+    print("### Server floor: a do-nothing UDP server (nullsrv) under the "
+          "same load")
+    print()
+    print("| offered RS/s | RA/s null batch | RA/s null block | "
+          "CPU % null batch | CPU % null block | µs CPU/RA Shipworm | "
+          "µs CPU/RA Miredo | µs CPU/RA null batch | "
+          "µs CPU/RA null block | Miredo / 5 | null batch/Miredo | "
+          "null block/Miredo | Shipworm/Miredo |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+          "---:|")
+    for rate in rates:
+        s, m, b, k = (rs_figures(res, tr, rate, hz)
+                      for tr in ("shipworm", "miredo") + FLOOR)
+        fifth = None if m[2] is None else m[2] / 5
+        print(f"| {'max' if rate == 0 else f'{rate:,}'} | {fmt(b[0])} | "
+              f"{fmt(k[0])} | {fmt(b[1])} | {fmt(k[1])} | {fmt(s[2], 2)} | "
+              f"{fmt(m[2], 2)} | {fmt(b[2], 2)} | {fmt(k[2], 2)} | "
+              f"{fmt(fifth, 2)} | {ratio(b[2], m[2])} | "
+              f"{ratio(k[2], m[2])} | {ratio(s[2], m[2])} |")
+    print()
+    print("null batch: nullsrv -m batch, teredo-serverd's loop (epoll, 1 ms "
+          "nap, recvmmsg/sendmmsg of 64); null block: nullsrv -m block, "
+          "miredo-server's (recvmsg + sendmsg per RS).  Both send a fixed "
+          "109-byte RA-sized reply with the RS's nonce, no parsing: the CPU "
+          "per RA of the kernel path alone.  A ratio to Miredo above 0.2 "
+          "means 1/5 of miredo-server's CPU per RA is below what a "
+          "socket server can reach here.")
 
 
 if __name__ == "__main__":
