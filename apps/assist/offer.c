@@ -1549,9 +1549,12 @@ write_tmux_conf(struct offer *o)
 		"set -g display-time 4000\n"
 		"bind -n F12 run-shell -b \"'%s' ctl -s '%s' revoke "
 		">/dev/null 2>&1\"\n"
+		/* The text goes through a tmux option and #{q:}, never inside
+		 * shell quotes ("%%%" escapes only tmux's quoting). */
 		"bind m command-prompt -p \"chat to the Helper:\" "
-		"\"run-shell -b \\\"'%s' ctl -s '%s' say '%%%%%%' >/dev/null "
-		"2>&1\\\"\"\n"
+		"\"set -g @assist_chat \\\"%%%%%%\\\" ; "
+		"run-shell -b \\\"'%s' ctl -s '%s' say #{q:@assist_chat} "
+		">/dev/null 2>&1\\\"\"\n"
 		"bind a run-shell -b \"'%s' ctl -s '%s' accept "
 		">/dev/null 2>&1\"\n"
 		"bind g run-shell -b \"'%s' ctl -s '%s' grant "
