@@ -54,6 +54,9 @@
 #define DEFAULT_TTL_S 3600
 #define CHAN_MAX 8
 #define PREAUTH_MS 60000
+/* ... but only this long while another connection waits for the slot: a
+ * connection that never logs in cannot keep the Helper out. */
+#define PREAUTH_CONTESTED_MS 10000
 #define KEX_TIMEOUT_S 10
 #define TEXT_MAX 200
 #define ALLOW_MAX 4   /* ports the User lets the Helper forward to */
@@ -1304,6 +1307,14 @@ tick(struct offer *o)
 	if (!ssh_is_connected(o->session) ||
 	    (ssh_get_status(o->session) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
 		end_session(o, "the Helper disconnected", NULL);
+		goto idle;
+	}
+	if (!o->authed && o->pending_count > 0 &&
+	    now - o->session_start_ms > PREAUTH_CONTESTED_MS) {
+		end_session(o,
+			    "no login within 10 s while another connection "
+			    "waited",
+			    "no login in time: another connection is waiting");
 		goto idle;
 	}
 	if (!o->authed && now - o->session_start_ms > PREAUTH_MS) {
