@@ -338,7 +338,7 @@ def main():
           "machine busy % |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for rate in rates:
-        for tr in ("shipworm", "miredo") + FLOOR:
+        for tr in ("shipworm", "miredo") + FLOOR + XDP_FLOOR:
             j = load(os.path.join(res, f"rs-{tr}-{rate}.json")) or {}
             srv = snap_delta(res, f"rs-{tr}-{rate}", "srv")
             ld = snap_delta(res, f"rs-{tr}-{rate}", "ld")
@@ -356,11 +356,14 @@ def main():
     print()
     print("Counter differences around each run: where RSs and RAs were lost.")
     floor(res, hz, rates)
+    xdp_floor(res, hz, rates)
 
 
 # nullsrv (bench/lab/nullsrv.c, BENCH_RS_FLOOR=1): teredo-serverd's loop
 # and miredo-server's, answering without parsing.
 FLOOR = ("nullbatch", "nullblock")
+# nullxdp (bench/lab/nullxdp.c): the same answer over an AF_XDP socket.
+XDP_FLOOR = ("nullxdp",)
 
 
 def rs_figures(res, tr, rate, hz):
@@ -405,6 +408,47 @@ def floor(res, hz, rates):
           "per RA of the kernel path alone.  A ratio to Miredo above 0.2 "
           "means 1/5 of miredo-server's CPU per RA is below what a "
           "socket server can reach here.")
+
+
+def xdp_mode(res):
+    """nullxdp's XDP mode, from the first line of its log."""
+    try:
+        with open(os.path.join(res, "nullxdp.log")) as f:
+            m = re.search(r"nullxdp: (\w+) XDP, copy mode", f.read())
+    except OSError:
+        return "?"
+    return m.group(1) if m else "?"
+
+
+def xdp_floor(res, hz, rates):
+    if not any(os.path.exists(os.path.join(res, f"rs-{tr}-{rate}.json"))
+               for tr in XDP_FLOOR for rate in rates):
+        return
+    print()
+    print("### Server floor over AF_XDP: nullxdp under the same load")
+    print()
+    print("| offered RS/s | RA/s nullxdp | CPU % nullxdp | "
+          "µs CPU/RA Miredo | µs CPU/RA null batch | µs CPU/RA nullxdp | "
+          "Miredo / 5 | nullxdp/Miredo | nullxdp/null batch |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for rate in rates:
+        m, b, x = (rs_figures(res, tr, rate, hz)
+                   for tr in ("miredo", "nullbatch", "nullxdp"))
+        fifth = None if m[2] is None else m[2] / 5
+        print(f"| {'max' if rate == 0 else f'{rate:,}'} | {fmt(x[0])} | "
+              f"{fmt(x[1])} | {fmt(m[2], 2)} | {fmt(b[2], 2)} | "
+              f"{fmt(x[2], 2)} | {fmt(fifth, 2)} | {ratio(x[2], m[2])} | "
+              f"{ratio(x[2], b[2])} |")
+    print()
+    print(f"nullxdp: bench/lab/nullxdp.c on its own host (xsrv), {xdp_mode(res)}"
+          " XDP, AF_XDP copy mode (veth has no zero-copy); its XDP program "
+          "redirects UDP to its address and port 3544, the rest goes to the "
+          "kernel.  nullsrv -m batch's loop (poll, 1 ms nap, batches of 64) "
+          "and reply, the frame built in user space, sent with a sendto() "
+          "kick.  Its \"server UDP in\" above is 0: the datagrams never "
+          "reach the UDP layer.  A ratio to Miredo above 0.2 means 1/5 of "
+          "miredo-server's CPU per RA is below what an AF_XDP server can "
+          "reach here too.")
 
 
 if __name__ == "__main__":
