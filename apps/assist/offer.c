@@ -135,6 +135,7 @@ struct offer {
 	 * not be the first to arrive. */
 	int pending_tcp[PENDING_MAX];
 	char pending_peer[PENDING_MAX][TCP_ENDPOINT_TEXT];
+	uint64_t pending_since_ms[PENDING_MAX];
 	unsigned pending_count;
 	int pending_ctl;
 
@@ -953,6 +954,7 @@ on_listen_readable(socket_t fd, int revents, void *arg)
 	}
 	o->pending_tcp[o->pending_count] = cfd;
 	memcpy(o->pending_peer[o->pending_count], peer, sizeof(peer));
+	o->pending_since_ms[o->pending_count] = now_ms();
 	o->pending_count++;
 	return 0;
 }
@@ -992,19 +994,30 @@ on_pty_readable(socket_t fd, int revents, void *arg)
 
 /* --- the loop's actions ------------------------------------------------ */
 
+/* Takes waiting connection i out of the list (its fd is the caller's). */
 static void
-start_session(struct offer *o)
+pending_remove(struct offer *o, unsigned i)
+{
+	unsigned after = o->pending_count - i - 1;
+
+	memmove(o->pending_tcp + i, o->pending_tcp + i + 1,
+		after * sizeof(o->pending_tcp[0]));
+	memmove(o->pending_peer + i, o->pending_peer + i + 1,
+		after * sizeof(o->pending_peer[0]));
+	memmove(o->pending_since_ms + i, o->pending_since_ms + i + 1,
+		after * sizeof(o->pending_since_ms[0]));
+	o->pending_count--;
+}
+
+static void
+start_session(struct offer *o, unsigned i)
 {
 	long timeout = KEX_TIMEOUT_S;
 	ssh_session s = ssh_new();
-	int fd = o->pending_tcp[0];
+	int fd = o->pending_tcp[i];
 
-	memcpy(o->peer, o->pending_peer[0], sizeof(o->peer));
-	o->pending_count--;
-	memmove(o->pending_tcp, o->pending_tcp + 1,
-		o->pending_count * sizeof(o->pending_tcp[0]));
-	memmove(o->pending_peer, o->pending_peer + 1,
-		o->pending_count * sizeof(o->pending_peer[0]));
+	memcpy(o->peer, o->pending_peer[i], sizeof(o->peer));
+	pending_remove(o, i);
 	if (s == NULL) {
 		fd_close(fd);
 		return;
@@ -1020,7 +1033,8 @@ start_session(struct offer *o)
 	ssh_set_auth_methods(s, SSH_AUTH_METHOD_PASSWORD);
 	ssh_set_server_callbacks(s, &o->server_cb);
 	ssh_set_message_callback(s, on_message, o);
-	/* Blocking, bounded by the timeout: one Helper at a time anyway. */
+	/* Blocking, bounded by the timeout, once the client has spoken
+	 * (start_ready_session): one Helper at a time anyway. */
 	if (ssh_handle_key_exchange(s) != SSH_OK) {
 		logf_(o, "connection from %s: no SSH key exchange (%s)",
 		      o->peer, ssh_get_error(s));
@@ -1032,6 +1046,33 @@ start_session(struct offer *o)
 	o->session_start_ms = now_ms();
 	ssh_event_add_session(o->event, s);
 	logf_(o, "connection from %s: SSH key exchange done", o->peer);
+}
+
+/*
+ * An SSH client sends its identification string as soon as it connects
+ * (RFC 4253 §4.2; OpenSSH does), so only a connection that has sent
+ * something, or closed, enters the key exchange, which blocks this loop
+ * for up to KEX_TIMEOUT_S.  A silent one is closed after KEX_TIMEOUT_S
+ * without holding anything up.  Oldest first.
+ */
+static void
+start_ready_session(struct offer *o, uint64_t now)
+{
+	for (unsigned i = 0; i < o->pending_count; i++)
+		if (fd_wait(o->pending_tcp[i], POLLIN, 0) != 0) {
+			start_session(o, i);
+			return;
+		}
+	for (unsigned i = 0; i < o->pending_count;) {
+		if (now - o->pending_since_ms[i] < KEX_TIMEOUT_S * 1000u) {
+			i++;
+			continue;
+		}
+		logf_(o, "connection from %s: silent for %d s, closed",
+		      o->pending_peer[i], KEX_TIMEOUT_S);
+		fd_close(o->pending_tcp[i]);
+		pending_remove(o, i);
+	}
 }
 
 static void
@@ -1287,7 +1328,7 @@ tick(struct offer *o)
 		fd_close(o->pending_tcp[o->pending_count]);
 	}
 	if (o->pending_count > 0 && o->session == NULL) {
-		start_session(o); /* blocks for the key exchange */
+		start_ready_session(o, now); /* may block for a key exchange */
 		now = now_ms();
 	}
 	if (o->session == NULL)
