@@ -10,6 +10,7 @@
 #include "base/strbuf.h"
 #include "teredo/addr.h"
 #include "wire/ip6.h"
+#include "wire/be.h"
 #include "wire/rd.h"
 
 /* Every key either file knows; each parse accepts a subset. */
@@ -664,8 +665,7 @@ get_prefix(const struct ctx *ctx, uint32_t *out)
 				    "invalid Teredo prefix \"%s\" for Prefix: "
 				    "only the first 32 bits may be set",
 				    shown);
-	prefix = (uint32_t)a.bytes[0] << 24 | (uint32_t)a.bytes[1] << 16 |
-		 (uint32_t)a.bytes[2] << 8 | a.bytes[3];
+	prefix = be32_load(a.bytes);
 	if (prefix == 0 || a.bytes[0] == 0xff)
 		return fail(ctx, d->line,
 			    "invalid Teredo prefix \"%s\" for Prefix: neither "

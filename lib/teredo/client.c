@@ -12,6 +12,7 @@
 #include "base/strbuf.h"
 #include "teredo/addr.h"
 #include "teredo/msg.h"
+#include "wire/be.h"
 #include "wire/rd.h"
 
 #define PROBE_INTERVAL_MS 2000
@@ -106,8 +107,7 @@ random_u32(struct teredo_client *c)
 	uint8_t b[4];
 
 	c->io.random(c->io.ctx, b, sizeof(b));
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	       (uint32_t)b[2] << 8 | b[3];
+	return be32_load(b);
 }
 
 static bool
@@ -279,7 +279,7 @@ qualified(struct teredo_client *c, uint64_t now)
 		uint8_t r[2];
 
 		c->io.random(c->io.ctx, r, sizeof(r));
-		c->flags = teredo_flags_client((uint16_t)(r[0] << 8 | r[1]));
+		c->flags = teredo_flags_client(be16_load(r));
 		c->flags_mapping = c->mapping;
 		c->flags_drawn = true;
 	}
@@ -458,13 +458,11 @@ peer_set_retry(struct teredo_client *c, struct teredo_peer *p, uint64_t when)
  * used within the last TEREDO_PEER_VALID_MS.
  */
 static struct teredo_peer *
-peer_get(struct teredo_client *c, uint64_t now, const struct ip6_addr *addr)
+peer_new(struct teredo_client *c, uint64_t now, const struct ip6_addr *addr)
 {
-	struct teredo_peer *p = peer_find(c, addr), *lru = NULL, *stale = NULL;
+	struct teredo_peer *p = NULL, *lru = NULL, *stale = NULL;
 	struct teredo_addr t;
 
-	if (p != NULL)
-		return p;
 	for (size_t i = 0; i < c->peer_cap && p == NULL; i++) {
 		struct teredo_peer *q = &c->peers[i];
 
@@ -502,6 +500,15 @@ peer_get(struct teredo_client *c, uint64_t now, const struct ip6_addr *addr)
 		p->mapped_port = t.mapped_port;
 	}
 	return p;
+}
+
+/* The entry for `addr`, created if there is none (NULL: table full). */
+static struct teredo_peer *
+peer_get(struct teredo_client *c, uint64_t now, const struct ip6_addr *addr)
+{
+	struct teredo_peer *p = peer_find(c, addr);
+
+	return p != NULL ? p : peer_new(c, now, addr);
 }
 
 static void
@@ -1000,15 +1007,16 @@ relay_on_tun(struct teredo_client *c, uint64_t now, const struct ip6_header *h,
 		drop(c, TEREDO_CLIENT_DROP_LOOP);
 		return;
 	}
-	if (peer_find(c, &h->dst) == NULL &&
-	    !source_may_add_peer(c, now, &h->src)) {
-		drop(c, TEREDO_CLIENT_DROP_SOURCE_LIMIT);
-		return;
-	}
-	if ((p = peer_get(c, now, &h->dst)) == NULL) {
-		drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
-		relay_count_overload(c, now);
-		return;
+	if ((p = peer_find(c, &h->dst)) == NULL) {
+		if (!source_may_add_peer(c, now, &h->src)) {
+			drop(c, TEREDO_CLIENT_DROP_SOURCE_LIMIT);
+			return;
+		}
+		if ((p = peer_new(c, now, &h->dst)) == NULL) {
+			drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
+			relay_count_overload(c, now);
+			return;
+		}
 	}
 	transmit_to_peer(c, now, p, ip6, len);
 }

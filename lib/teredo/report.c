@@ -91,15 +91,17 @@ teredo_report_state(const struct teredo_client *c,
 		ip6_addr_format(&c->addr, text);
 		field(&o, json, &first, "Address", "address", text);
 	}
-	if (c->cfg.relay) {
+	if (c->cfg.relay && !c->prefix_withdrawn)
+		field(&o, json, &first, "Relay Prefix", "relay_prefix",
+		      "advertised");
+	if (c->cfg.relay && c->prefix_withdrawn) {
 		uint64_t until = c->withdrawn_until_ms;
 		uint64_t left = until > info->now_ms ? until - info->now_ms : 0;
 
 		snprintf(text, sizeof(text),
 			 "withdrawn (overload), %llu s more",
 			 (unsigned long long)(left / 1000));
-		field(&o, json, &first, "Relay Prefix", "relay_prefix",
-		      c->prefix_withdrawn ? text : "advertised");
+		field(&o, json, &first, "Relay Prefix", "relay_prefix", text);
 	}
 	strbuf_put(&o, json ? "}\n" : "");
 	return strbuf_status(&o);

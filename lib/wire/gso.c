@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "wire/be.h"
 #include "wire/ip6.h"
 
 /* Offsets in the IPv6 fixed header (RFC 8200 §3) and the TCP header. */
@@ -35,22 +36,6 @@ wr_u16le(struct wr *wr, uint16_t v)
 		p[0] = (uint8_t)v;
 		p[1] = (uint8_t)(v >> 8);
 	}
-}
-
-static void
-put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 int
@@ -181,22 +166,22 @@ split_l4(struct gso_split *s, uint8_t *out, size_t cap, size_t *len)
 	}
 	memcpy(out, s->pkt, s->hdr_len);
 	memcpy(out + s->hdr_len, s->pkt + s->off, seg);
-	put_be16(out + IP6_PLEN_AT, (uint16_t)(thlen + seg));
+	be16_store(out + IP6_PLEN_AT, (uint16_t)(thlen + seg));
 	memcpy(src.bytes, out + IP6_SRC_AT, 16);
 	memcpy(dst.bytes, out + IP6_SRC_AT + 16, 16);
 	if (s->kind == GSO_SPLIT_UDP6) {
 		/* __udp_gso_segment(): each datagram its length and a full
 		 * checksum (RFC 8200 §8.1: never 0 over IPv6). */
-		put_be16(out + IP6_HEADER_LEN + UDP_LEN_AT,
-			 (uint16_t)(thlen + seg));
-		put_be16(out + IP6_HEADER_LEN + UDP_CSUM_AT, 0);
+		be16_store(out + IP6_HEADER_LEN + UDP_LEN_AT,
+			   (uint16_t)(thlen + seg));
+		be16_store(out + IP6_HEADER_LEN + UDP_CSUM_AT, 0);
 		csum = ip6_upper_csum(&src, &dst, IP6_NEXT_UDP,
 				      out + IP6_HEADER_LEN, thlen + seg);
-		put_be16(out + IP6_HEADER_LEN + UDP_CSUM_AT,
-			 csum == 0 ? 0xffff : csum);
+		be16_store(out + IP6_HEADER_LEN + UDP_CSUM_AT,
+			   csum == 0 ? 0xffff : csum);
 		goto done;
 	}
-	put_be32(out + IP6_HEADER_LEN + TCP_SEQ_AT, s->seq);
+	be32_store(out + IP6_HEADER_LEN + TCP_SEQ_AT, s->seq);
 	/* tcp_gso_segment(): FIN and PSH stay on the last segment only, CWR
 	 * on the first only (RFC 3168 §6.1.2: CWR once per window). */
 	flags = out[IP6_HEADER_LEN + TCP_FLAGS_AT];
@@ -205,12 +190,12 @@ split_l4(struct gso_split *s, uint8_t *out, size_t cap, size_t *len)
 	if (!first)
 		flags &= (uint8_t)~TCP_CWR;
 	out[IP6_HEADER_LEN + TCP_FLAGS_AT] = flags;
-	put_be16(out + IP6_HEADER_LEN + TCP_CSUM_AT, 0);
+	be16_store(out + IP6_HEADER_LEN + TCP_CSUM_AT, 0);
 	/* RFC 9293 §3.1: the checksum covers the pseudo-header (RFC 8200
 	 * §8.1), the TCP header and the payload. */
 	csum = ip6_upper_csum(&src, &dst, IP6_NEXT_TCP, out + IP6_HEADER_LEN,
 			      thlen + seg);
-	put_be16(out + IP6_HEADER_LEN + TCP_CSUM_AT, csum);
+	be16_store(out + IP6_HEADER_LEN + TCP_CSUM_AT, csum);
 done:
 	s->seq += (uint32_t)seg;
 	s->off += seg;
@@ -246,7 +231,7 @@ gso_split_next(struct gso_split *s, uint8_t *out, size_t cap, size_t *len)
 	 */
 	csum = inet_csum_fold(
 		inet_csum_add(0, out + s->csum_start, s->len - s->csum_start));
-	put_be16(out + s->csum_at, csum == 0 ? 0xffff : csum);
+	be16_store(out + s->csum_at, csum == 0 ? 0xffff : csum);
 	return 0;
 }
 
@@ -404,9 +389,9 @@ gso_coalesce_write_head(const struct gso_coalesce *c, struct wr *wr)
 	if (wr_status(wr) < 0)
 		return -ENOBUFS;
 	p = wr->buf + at;
-	put_be16(p + IP6_PLEN_AT, (uint16_t)upper);
+	be16_store(p + IP6_PLEN_AT, (uint16_t)upper);
 	if (udp)
-		put_be16(p + IP6_HEADER_LEN + UDP_LEN_AT, (uint16_t)upper);
+		be16_store(p + IP6_HEADER_LEN + UDP_LEN_AT, (uint16_t)upper);
 	else if (c->has_psh)
 		p[IP6_HEADER_LEN + TCP_FLAGS_AT] |= TCP_PSH;
 	/*
@@ -415,12 +400,13 @@ gso_coalesce_write_head(const struct gso_coalesce *c, struct wr *wr)
 	 * super-packet; the kernel adds the rest, per segment if it
 	 * segments again.
 	 */
-	put_be32(tail, upper);
+	be32_store(tail, upper);
 	tail[4] = tail[5] = tail[6] = 0;
 	tail[7] = c->proto;
 	sum = inet_csum_add(0, p + IP6_SRC_AT, 32);
 	sum = inet_csum_add(sum, tail, sizeof(tail));
-	put_be16(p + IP6_HEADER_LEN + csum_at, (uint16_t)~inet_csum_fold(sum));
+	be16_store(p + IP6_HEADER_LEN + csum_at,
+		   (uint16_t)~inet_csum_fold(sum));
 	return 0;
 }
 

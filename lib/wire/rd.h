@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "wire/be.h"
+
 struct rd {
 	const uint8_t *buf; /* borrowed for the cursor's lifetime */
 	size_t len;
@@ -71,7 +73,7 @@ rd_u16(struct rd *rd)
 {
 	const uint8_t *p = rd_take(rd, 2);
 
-	return p ? (uint16_t)((unsigned)p[0] << 8 | p[1]) : 0;
+	return p ? be16_load(p) : 0;
 }
 
 static inline uint32_t
@@ -79,10 +81,7 @@ rd_u32(struct rd *rd)
 {
 	const uint8_t *p = rd_take(rd, 4);
 
-	if (p == NULL)
-		return 0;
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+	return p ? be32_load(p) : 0;
 }
 
 static inline void

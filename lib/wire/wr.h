@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "wire/be.h"
 
 struct wr {
 	uint8_t *buf; /* borrowed for the writer's lifetime */
@@ -59,10 +60,8 @@ wr_u16(struct wr *wr, uint16_t v)
 {
 	uint8_t *p = wr_take(wr, 2);
 
-	if (p != NULL) {
-		p[0] = (uint8_t)(v >> 8);
-		p[1] = (uint8_t)v;
-	}
+	if (p != NULL)
+		be16_store(p, v);
 }
 
 static inline void
@@ -70,12 +69,8 @@ wr_u32(struct wr *wr, uint32_t v)
 {
 	uint8_t *p = wr_take(wr, 4);
 
-	if (p != NULL) {
-		p[0] = (uint8_t)(v >> 24);
-		p[1] = (uint8_t)(v >> 16);
-		p[2] = (uint8_t)(v >> 8);
-		p[3] = (uint8_t)v;
-	}
+	if (p != NULL)
+		be32_store(p, v);
 }
 
 static inline void
@@ -100,10 +95,8 @@ wr_zero(struct wr *wr, size_t n)
 static inline void
 wr_patch_u16(struct wr *wr, size_t at, uint16_t v)
 {
-	if (!wr->bad && at + 2 <= wr->off) {
-		wr->buf[at] = (uint8_t)(v >> 8);
-		wr->buf[at + 1] = (uint8_t)v;
-	}
+	if (!wr->bad && at + 2 <= wr->off)
+		be16_store(wr->buf + at, v);
 }
 
 static inline MUST_CHECK int

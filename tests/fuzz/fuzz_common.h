@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "teredo/packet.h"
+#include "wire/be.h"
 #include "wire/ip6.h"
 
 /* The libFuzzer entry point; declared for -Wmissing-prototypes. */
@@ -63,24 +64,11 @@ fuzz_bytes_equal(const void *a, const void *b, size_t len)
 	return len == 0 || memcmp(a, b, len) == 0;
 }
 
-static inline uint16_t
-fuzz_be16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static inline uint32_t
-fuzz_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
 /* The 16-bit one's complement of a big-endian field (obfuscated ports). */
 static inline uint16_t
 fuzz_be16_inv(const uint8_t *p)
 {
-	return (uint16_t)(fuzz_be16(p) ^ 0xffffu);
+	return (uint16_t)(be16_load(p) ^ 0xffffu);
 }
 
 /* Every field a parse fills in, but not the bookkeeping of what was junk. */

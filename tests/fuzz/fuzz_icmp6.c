@@ -49,7 +49,7 @@ check_echo(const struct ip6_addr *src, const struct ip6_addr *dst,
 	uint16_t c1, c2;
 
 	FUZZ_CHECK(len >= ICMP6_ECHO_HEADER_LEN);
-	FUZZ_CHECK(e->id == fuzz_be16(msg + 4) && e->seq == fuzz_be16(msg + 6));
+	FUZZ_CHECK(e->id == be16_load(msg + 4) && e->seq == be16_load(msg + 6));
 	FUZZ_CHECK(e->data == msg + ICMP6_ECHO_HEADER_LEN);
 	FUZZ_CHECK(e->data_len == len - ICMP6_ECHO_HEADER_LEN);
 
@@ -67,8 +67,8 @@ check_echo(const struct ip6_addr *src, const struct ip6_addr *dst,
 	FUZZ_CHECK(memcmp(out + 4, msg + 4, len - 4) == 0);
 	if (m->code == 0) {
 		/* 0x0000 and 0xffff both verify when the sum is zero. */
-		c1 = fuzz_be16(out + 2);
-		c2 = fuzz_be16(msg + 2);
+		c1 = be16_load(out + 2);
+		c2 = be16_load(msg + 2);
 		FUZZ_CHECK(c1 == c2 || (c1 == 0 && c2 == 0xffff) ||
 			   (c1 == 0xffff && c2 == 0));
 	}
@@ -111,9 +111,9 @@ check_ra(const struct ip6_addr *src, const struct ip6_addr *dst,
 
 	FUZZ_CHECK(m->code == 0 && len >= ND_RA_LEN);
 	FUZZ_CHECK(ra->cur_hop_limit == msg[4] && ra->flags == msg[5]);
-	FUZZ_CHECK(ra->router_lifetime_s == fuzz_be16(msg + 6));
-	FUZZ_CHECK(ra->reachable_ms == fuzz_be32(msg + 8));
-	FUZZ_CHECK(ra->retrans_ms == fuzz_be32(msg + 12));
+	FUZZ_CHECK(ra->router_lifetime_s == be16_load(msg + 6));
+	FUZZ_CHECK(ra->reachable_ms == be32_load(msg + 8));
+	FUZZ_CHECK(ra->retrans_ms == be32_load(msg + 12));
 	if (ra->prefix_count > 0)
 		FUZZ_CHECK(ra->prefix.prefix_len <= 128);
 	else

@@ -81,16 +81,16 @@ check_teredo(const struct ip6_addr *a, const struct ipv4_subnet *s, size_t n)
 	FUZZ_CHECK(teredo_addr_is_teredo(a) == (rc == 0));
 	FUZZ_CHECK(rc == 0 || rc == -EINVAL);
 	FUZZ_CHECK(teredo_addr_is_teredo(a) ==
-		   (fuzz_be32(a->bytes) == TEREDO_PREFIX));
+		   (be32_load(a->bytes) == TEREDO_PREFIX));
 	if (rc != 0)
 		return;
 
 	FUZZ_CHECK(t.prefix == TEREDO_PREFIX);
-	FUZZ_CHECK(t.server_ipv4 == fuzz_be32(a->bytes + 4));
-	FUZZ_CHECK(t.flags == fuzz_be16(a->bytes + 8));
+	FUZZ_CHECK(t.server_ipv4 == be32_load(a->bytes + 4));
+	FUZZ_CHECK(t.flags == be16_load(a->bytes + 8));
 	/* RFC 4380 §4: port and address with every bit inverted. */
 	FUZZ_CHECK(t.mapped_port == fuzz_be16_inv(a->bytes + 10));
-	FUZZ_CHECK(t.mapped_ipv4 == ~fuzz_be32(a->bytes + 12));
+	FUZZ_CHECK(t.mapped_ipv4 == ~be32_load(a->bytes + 12));
 	memset(&back, 0xa5, sizeof(back));
 	teredo_addr_write(&t, &back);
 	FUZZ_CHECK(memcmp(back.bytes, a->bytes, 16) == 0);
@@ -104,8 +104,8 @@ check_teredo(const struct ip6_addr *a, const struct ipv4_subnet *s, size_t n)
 
 	teredo_server_link_local(t.mapped_ipv4, &ll);
 	FUZZ_CHECK(ip6_addr_is_link_local(&ll));
-	FUZZ_CHECK(fuzz_be32(ll.bytes + 8) == 0x8000f227u);
-	FUZZ_CHECK(fuzz_be32(ll.bytes + 12) == ~t.mapped_ipv4);
+	FUZZ_CHECK(be32_load(ll.bytes + 8) == 0x8000f227u);
+	FUZZ_CHECK(be32_load(ll.bytes + 12) == ~t.mapped_ipv4);
 	teredo_client_link_local((t.flags & TEREDO_FLAG_CONE) != 0, &ll);
 	FUZZ_CHECK(ip6_addr_is_link_local(&ll));
 	FUZZ_CHECK((ll.bytes[8] & 0x80) == (a->bytes[8] & 0x80));
@@ -126,7 +126,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(a.bytes, data, sizeof(a.bytes));
 	for (size_t off = sizeof(a.bytes);
 	     size - off >= SUBNET_LEN && n < MAX_SUBNETS; off += SUBNET_LEN) {
-		subnets[n].addr = fuzz_be32(data + off);
+		subnets[n].addr = be32_load(data + off);
 		subnets[n].prefix_len = data[off + 4];
 		n++;
 	}
@@ -134,7 +134,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_teredo(&a, subnets, n);
 	check_text(&a);
 	for (size_t i = 0; i < 4; i++)
-		check_global(fuzz_be32(a.bytes + 4 * i), subnets, n);
+		check_global(be32_load(a.bytes + 4 * i), subnets, n);
 	for (size_t i = 0; i < n; i++)
 		check_global(subnets[i].addr, subnets, n);
 	return 0;

@@ -69,7 +69,7 @@ check_layout(const struct teredo_packet *p, const uint8_t *buf, size_t len)
 		FUZZ_CHECK(buf[off] == 0x00 && buf[off + 1] == 0x00);
 		/* RFC 4380 §5.1.1: every bit inverted. */
 		FUZZ_CHECK(p->origin.port == fuzz_be16_inv(buf + off + 2));
-		FUZZ_CHECK(p->origin.ipv4 == ~fuzz_be32(buf + off + 4));
+		FUZZ_CHECK(p->origin.ipv4 == ~be32_load(buf + off + 4));
 		off += TEREDO_ORIGIN_LEN;
 	}
 
@@ -79,9 +79,9 @@ check_layout(const struct teredo_packet *p, const uint8_t *buf, size_t len)
 	FUZZ_CHECK(p->ip6_len <= len - off);
 	FUZZ_CHECK(p->payload == ip6 + IP6_HEADER_LEN);
 	FUZZ_CHECK(ip6[0] >> 4 == 6);
-	FUZZ_CHECK(p->ip6.traffic_class == (uint8_t)(fuzz_be16(ip6) >> 4));
-	FUZZ_CHECK(p->ip6.flow_label == (fuzz_be32(ip6) & 0xfffff));
-	FUZZ_CHECK(p->ip6.payload_len == fuzz_be16(ip6 + 4));
+	FUZZ_CHECK(p->ip6.traffic_class == (uint8_t)(be16_load(ip6) >> 4));
+	FUZZ_CHECK(p->ip6.flow_label == (be32_load(ip6) & 0xfffff));
+	FUZZ_CHECK(p->ip6.payload_len == be16_load(ip6 + 4));
 	FUZZ_CHECK(p->ip6.next_header == ip6[6]);
 	FUZZ_CHECK(p->ip6.hop_limit == ip6[7]);
 	FUZZ_CHECK(memcmp(p->ip6.src.bytes, ip6 + 8, 16) == 0);
@@ -206,7 +206,7 @@ check_ra(const struct teredo_packet *p, const struct teredo_ra *ra)
 	FUZZ_CHECK(ip6_addr_is_link_local(&ra->dst));
 	FUZZ_CHECK(ra->prefix.prefix_len == 64);
 	FUZZ_CHECK(teredo_addr_is_teredo(&ra->prefix.prefix));
-	FUZZ_CHECK(ra->server_ipv4 == fuzz_be32(ra->prefix.prefix.bytes + 4));
+	FUZZ_CHECK(ra->server_ipv4 == be32_load(ra->prefix.prefix.bytes + 4));
 	FUZZ_CHECK(!ra->has_mtu ||
 		   (ra->mtu >= IP6_MIN_MTU && ra->mtu <= TEREDO_MTU_MAX));
 
@@ -299,8 +299,8 @@ check_echo(const struct teredo_packet *p, const struct icmp6_msg *m)
 		 * 0x0000 and 0xffff both verify when the sum is zero.
 		 */
 		FUZZ_CHECK(memcmp(q.payload, p->payload, 2) == 0);
-		c1 = fuzz_be16(q.payload + 2);
-		c2 = fuzz_be16(p->payload + 2);
+		c1 = be16_load(q.payload + 2);
+		c2 = be16_load(p->payload + 2);
 		FUZZ_CHECK(c1 == c2 || (c1 == 0 && c2 == 0xffff) ||
 			   (c1 == 0xffff && c2 == 0));
 	}

@@ -29,15 +29,15 @@ model_alt(const uint8_t *v, size_t len, struct teredo_trailers *t)
 		return false;
 	n = (len - 2) / 6;
 	for (size_t i = 0; i < n; i++) {
-		uint32_t ipv4 = fuzz_be32(v + 2 + 6 * i);
-		uint16_t port = fuzz_be16(v + 6 + 6 * i);
+		uint32_t ipv4 = be32_load(v + 2 + 6 * i);
+		uint16_t port = be16_load(v + 6 + 6 * i);
 
 		if (ipv4 == 0 || ipv4 >= 0xe0000000u || port == 0)
 			return false;
 	}
 	for (size_t i = 0; i < n; i++) {
-		t->alt[i].ipv4 = fuzz_be32(v + 2 + 6 * i);
-		t->alt[i].port = fuzz_be16(v + 6 + 6 * i);
+		t->alt[i].ipv4 = be32_load(v + 2 + 6 * i);
+		t->alt[i].port = be16_load(v + 6 + 6 * i);
 	}
 	t->alt_count = (unsigned)n;
 	return true;
@@ -77,7 +77,7 @@ model_read(const uint8_t *buf, size_t len, struct model *m)
 				break;
 			}
 			t->has_nonce = true;
-			t->nonce = fuzz_be32(v);
+			t->nonce = be32_load(v);
 			break;
 		case TEREDO_TRAILER_ALT_ADDR:
 			/* One list per packet: a second one is ignored. */
@@ -98,7 +98,7 @@ model_read(const uint8_t *buf, size_t len, struct model *m)
 				break;
 			}
 			t->has_random_port = true;
-			t->random_port = fuzz_be16(v);
+			t->random_port = be16_load(v);
 			break;
 		default:
 			if ((type & 0xc0) == 0x40) {

@@ -480,6 +480,22 @@ out:
 	tally_end(t, &s, h, seed, good);
 }
 
+/* One check per tally: every seed answered; the counts as a comment. */
+static void
+native_report(const struct native_tally *t, enum nat_kind kind, unsigned loss,
+	      const char *what)
+{
+	ok(t->good == t->seeds, "%s, %u%% loss: %s %u/%u seeds (%llu ms worst)",
+	   sim_nat_name(kind), loss, what, t->good, t->seeds,
+	   (unsigned long long)t->worst_ms);
+	printf("#   %llu echo tests, %llu relay bubbles, %llu stray "
+	       "echo-test replies to the stack; failed seeds:%s\n",
+	       (unsigned long long)t->echo_sent,
+	       (unsigned long long)t->relay_bubbles,
+	       (unsigned long long)t->strays,
+	       t->failed[0] ? t->failed : " none");
+}
+
 static void
 test_native(unsigned loss, unsigned seeds)
 {
@@ -493,28 +509,12 @@ test_native(unsigned loss, unsigned seeds)
 			native_host_first((enum nat_kind)k,
 					  seed * 307 + (unsigned)k, loss, &n);
 		}
-		ok(c.good == c.seeds,
-		   "%s, %u%% loss: client pings the native host through the "
-		   "relay in %u/%u seeds (%llu ms worst)",
-		   sim_nat_name((enum nat_kind)k), loss, c.good, c.seeds,
-		   (unsigned long long)c.worst_ms);
-		printf("#   %llu echo tests, %llu relay bubbles, %llu stray "
-		       "echo-test replies to the stack; failed seeds:%s\n",
-		       (unsigned long long)c.echo_sent,
-		       (unsigned long long)c.relay_bubbles,
-		       (unsigned long long)c.strays,
-		       c.failed[0] ? c.failed : " none");
-		ok(n.good == n.seeds,
-		   "%s, %u%% loss: the native host pings the client first, "
-		   "answered in %u/%u seeds (%llu ms worst)",
-		   sim_nat_name((enum nat_kind)k), loss, n.good, n.seeds,
-		   (unsigned long long)n.worst_ms);
-		printf("#   %llu echo tests, %llu relay bubbles, %llu stray "
-		       "echo-test replies to the stack; failed seeds:%s\n",
-		       (unsigned long long)n.echo_sent,
-		       (unsigned long long)n.relay_bubbles,
-		       (unsigned long long)n.strays,
-		       n.failed[0] ? n.failed : " none");
+		native_report(&c, (enum nat_kind)k, loss,
+			      "client pings the native host through the relay "
+			      "in");
+		native_report(&n, (enum nat_kind)k, loss,
+			      "the native host pings the client first, "
+			      "answered in");
 	}
 }
 

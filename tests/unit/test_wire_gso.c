@@ -7,6 +7,7 @@
  * RFC 1071 over the RFC 8200 §8.1 pseudo-header), not from lib/.
  */
 #include "tap.h"
+#include "wire/be.h"
 #include "wire/gso.h"
 #include "wire/ip6.h"
 
@@ -27,32 +28,6 @@ addrs(struct ip6_addr *src, struct ip6_addr *dst)
 		abort();
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
 /*
  * A TCP/IPv6 packet as the kernel hands it over with TSO6: flow label
  * 0x12345, hop limit 64, ports 40000 -> 5201, the given flags, the
@@ -71,27 +46,28 @@ make_tcp(uint8_t *p, uint32_t seq, uint8_t flags, size_t from, size_t len,
 
 	memset(p, 0, HLEN);
 	addrs(&src, &dst);
-	put32(p, 0x60012345);
-	put16(p + 4, (uint16_t)(THLEN + len));
+	be32_store(p, 0x60012345);
+	be16_store(p + 4, (uint16_t)(THLEN + len));
 	p[6] = IP6_NEXT_TCP;
 	p[7] = 64;
 	memcpy(p + 8, src.bytes, 16);
 	memcpy(p + 24, dst.bytes, 16);
-	put16(t, 40000);
-	put16(t + 2, 5201);
-	put32(t + 4, seq);
-	put32(t + 8, 0x11223344);
+	be16_store(t, 40000);
+	be16_store(t + 2, 5201);
+	be32_store(t + 4, seq);
+	be32_store(t + 8, 0x11223344);
 	t[12] = (THLEN / 4) << 4;
 	t[13] = flags;
-	put16(t + 14, 0x1f5);
+	be16_store(t + 14, 0x1f5);
 	memcpy(t + 20, opts, sizeof(opts));
 	for (size_t i = 0; i < len; i++)
 		p[HLEN + i] = (uint8_t)((from + i) * 7 + 3);
 	if (partial)
-		put16(t + 16, 0xf942); /* the pseudo-header sum, from Python */
+		be16_store(t + 16,
+			   0xf942); /* the pseudo-header sum, from Python */
 	else
-		put16(t + 16,
-		      ip6_upper_csum(&src, &dst, IP6_NEXT_TCP, t, THLEN + len));
+		be16_store(t + 16, ip6_upper_csum(&src, &dst, IP6_NEXT_TCP, t,
+						  THLEN + len));
 	return HLEN + len;
 }
 
@@ -160,12 +136,14 @@ test_split(void)
 				      &seg_len[i]),
 		       0, "segment %d", i);
 		is_int(seg_len[i], HLEN + plen, "segment %d: length", i);
-		is_int(get16(segs[i] + 4), THLEN + plen,
+		is_int(be16_load(segs[i] + 4), THLEN + plen,
 		       "segment %d: IPv6 payload length", i);
-		is_int(get32(t + 4), want_seq[i], "segment %d: sequence", i);
+		is_int(be32_load(t + 4), want_seq[i], "segment %d: sequence",
+		       i);
 		is_int(t[13], i < 2 ? TCP_ACK : TCP_ACK | TCP_PSH,
 		       "segment %d: PSH on the last only", i);
-		is_int(get16(t + 16), want_csum[i], "segment %d: checksum", i);
+		is_int(be16_load(t + 16), want_csum[i], "segment %d: checksum",
+		       i);
 		is_int(ip6_upper_csum(&src, &dst, IP6_NEXT_TCP, t,
 				      THLEN + plen),
 		       0, "segment %d: checksum verifies", i);
@@ -281,14 +259,14 @@ test_csum_only(void)
 	addrs(&src, &dst);
 	memcpy(pkt + 8, src.bytes, 16);
 	memcpy(pkt + 24, dst.bytes, 16);
-	put16(pkt + 40, 3544);
-	put16(pkt + 42, 3545);
-	put16(pkt + 44, 13);
+	be16_store(pkt + 40, 3544);
+	be16_store(pkt + 42, 3545);
+	be16_store(pkt + 44, 13);
 	memcpy(pkt + 48, "hello", 5);
 	sum = inet_csum_add(0, src.bytes, 16);
 	sum = inet_csum_add(sum, dst.bytes, 16);
 	sum = inet_csum_add(sum, tail, sizeof(tail));
-	put16(pkt + 46, (uint16_t)~inet_csum_fold(sum));
+	be16_store(pkt + 46, (uint16_t)~inet_csum_fold(sum));
 	is_int(gso_split_init(&s, &h, pkt, sizeof(pkt)), 0, "NEEDS_CSUM");
 	ok(s.kind == GSO_SPLIT_CSUM && s.segments == 1, "one packet");
 	ok(gso_split_next(&s, out, sizeof(out), &n) == 0 && n == sizeof(pkt),
@@ -415,19 +393,19 @@ make_udp(uint8_t *p, size_t from, size_t len)
 
 	addrs(&src, &dst);
 	memset(p, 0, 48);
-	put32(p, 0x60000000);
-	put16(p + 4, (uint16_t)(8 + len));
+	be32_store(p, 0x60000000);
+	be16_store(p + 4, (uint16_t)(8 + len));
 	p[6] = IP6_NEXT_UDP;
 	p[7] = 64;
 	memcpy(p + 8, src.bytes, 16);
 	memcpy(p + 24, dst.bytes, 16);
-	put16(p + 40, 40000);
-	put16(p + 42, 5201);
-	put16(p + 44, (uint16_t)(8 + len));
+	be16_store(p + 40, 40000);
+	be16_store(p + 42, 5201);
+	be16_store(p + 44, (uint16_t)(8 + len));
 	for (size_t i = 0; i < len; i++)
 		p[48 + i] = (uint8_t)((from + i) * 5);
-	put16(p + 46,
-	      ip6_upper_csum(&src, &dst, IP6_NEXT_UDP, p + 40, 8 + len));
+	be16_store(p + 46,
+		   ip6_upper_csum(&src, &dst, IP6_NEXT_UDP, p + 40, 8 + len));
 	return 48 + len;
 }
 
@@ -473,8 +451,8 @@ test_udp(void)
 		memcpy(whole + at, d[i] + 48, seg[i].payload_len);
 		at += seg[i].payload_len;
 	}
-	is_int(get16(whole + 4), 168, "IPv6 payload length 8 + 160");
-	is_int(get16(whole + 44), 168, "UDP length 8 + 160");
+	is_int(be16_load(whole + 4), 168, "IPv6 payload length 8 + 160");
+	is_int(be16_load(whole + 44), 168, "UDP length 8 + 160");
 
 	/* What the kernel does with it, done by gso_split: the same three. */
 	is_int(gso_split_init(&s, &h, whole, at), 0, "split it again");
