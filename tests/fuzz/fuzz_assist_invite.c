@@ -56,12 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(fuzz_bytes_equal(copy, data, size));
 	free(copy);
 
-	text = malloc(size + 1);
-	if (text == NULL)
-		abort();
-	if (size > 0)
-		memcpy(text, data, size);
-	text[size] = '\0';
+	text = fuzz_cstr(data, size);
 	if (assist_secret_parse(text, secret) == 0) {
 		char out[ASSIST_SECRET_TEXT];
 		uint8_t back[ASSIST_SECRET_LEN];

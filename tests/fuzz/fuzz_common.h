@@ -57,6 +57,21 @@ fuzz_dup(const uint8_t *data, size_t len)
 	return p;
 }
 
+/* The input as a C string in a heap block of exactly len + 1 bytes, so
+ * that ASan sees any read past the terminator. */
+static inline char *
+fuzz_cstr(const uint8_t *data, size_t len)
+{
+	char *p = malloc(len + 1);
+
+	if (p == NULL)
+		abort();
+	if (len > 0)
+		memcpy(p, data, len);
+	p[len] = '\0';
+	return p;
+}
+
 /* memcmp with a zero length and a NULL pointer is undefined; this is not. */
 static inline bool
 fuzz_bytes_equal(const void *a, const void *b, size_t len)

@@ -18,13 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text, out[46];
 	int rc;
 
-	/* A heap string of exactly size + 1 bytes: ASan sees any overread. */
-	text = malloc(size + 1);
-	if (text == NULL)
-		abort();
-	if (size > 0)
-		memcpy(text, data, size);
-	text[size] = '\0';
+	text = fuzz_cstr(data, size);
 
 	rc = ip6_addr_parse(text, &a);
 	FUZZ_CHECK(rc == 0 || rc == -EINVAL);
