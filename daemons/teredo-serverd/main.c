@@ -5,7 +5,9 @@
  * It binds UDP 3544 on its two consecutive addresses, plus 3543 on each
  * for the diagnostic port probe (lib/teredo/addr.h), and feeds every
  * datagram to lib/teredo/server, which says what, if anything, to send.
- * Stateless: no timers, no per-client memory.
+ * No timers and no per-client memory; the only state is a fixed-size
+ * table of token buckets that limits answers per /24 (LIMIT_*), keyed with
+ * a hash secret drawn at start.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include "sys/ctl.h"
 #include "sys/ev.h"
 #include "sys/log.h"
+#include "sys/rand.h"
 #include "sys/raw6.h"
 #include "sys/udp.h"
 #include "teredo/addr.h"
@@ -37,6 +40,15 @@
  */
 #define COALESCE_US 1000
 #define DRAIN_ROUNDS 64 /* batches read per wake-up, at most */
+/*
+ * Answers per IPv4 /24 (RAs to it, relayed packets from and to it): a
+ * client needs one RA per refresh (30 s) and a few bubbles per new peer,
+ * so 200 a second serve thousands of clients behind one carrier NAT, while
+ * a victim of spoofed solicitations gets at most ~22 KB/s of RAs.
+ */
+#define LIMIT_PREFIX_LEN 24
+#define LIMIT_PER_S 200
+#define LIMIT_BURST 400
 
 /* Sockets: [address index * 2 + (port is the probe port)]. */
 enum { SOCK_COUNT = 4 };
@@ -104,8 +116,14 @@ serve_batch(struct serverd *d, const struct sock_ref *ref,
 		uint8_t *slot;
 
 		/* The probe ports only send; whatever reaches them is dropped. */
-		if (ref->index % 2 == 1 || v[i].is_truncated)
+		if (ref->index % 2 == 1 || v[i].is_truncated) {
+			teredo_server_count_drop(
+				&d->server, v[i].len,
+				v[i].is_truncated
+					? TEREDO_SERVER_DROP_TRUNCATED
+					: TEREDO_SERVER_DROP_PROBE_PORT);
 			continue;
+		}
 		for (sock = 0; sock < SOCK_COUNT; sock++)
 			if (d->tx[sock].n == UDP_BATCH_MAX)
 				tx_flush(d, sock);
@@ -147,8 +165,8 @@ on_readable(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	struct udp_dgram v[UDP_BATCH_MAX];
 	size_t total = 0;
 
-	(void)loop;
 	(void)events;
+	teredo_server_set_now(&d->server, ev_now_update(loop));
 	/* Moderation pays only when batches are small: a busy server
 	 * already reads full ones. */
 	if (!d->napped && !d->busy) {
@@ -223,6 +241,7 @@ load_conf(const struct daemon_cli *cli, struct teredo_server_conf *conf)
 static int
 run(struct serverd *d, struct daemon_cli *cli)
 {
+	struct teredo_server_limit limit;
 	struct ctl_server *ctl = NULL;
 	int rc;
 
@@ -230,6 +249,14 @@ run(struct serverd *d, struct daemon_cli *cli)
 				     d->conf.server2_ipv4)) < 0) {
 		log_err(rc, "the server addresses must be two distinct global "
 			    "unicast IPv4 addresses");
+		return rc;
+	}
+	limit.prefix_len = LIMIT_PREFIX_LEN;
+	limit.per_s = LIMIT_PER_S;
+	limit.burst = LIMIT_BURST;
+	if ((rc = rand_bytes(limit.key, sizeof(limit.key))) < 0 ||
+	    (rc = teredo_server_set_limit(&d->server, &limit)) < 0) {
+		log_err(rc, "rate limiting");
 		return rc;
 	}
 	if ((rc = ev_open(&d->loop)) < 0) {

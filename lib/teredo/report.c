@@ -225,6 +225,12 @@ teredo_report_server_stats(const struct teredo_server *s, bool json, char *buf,
 
 	strbuf_init(&o, buf, cap);
 	strbuf_put(&o, json ? "{" : "");
+	/* received = the answers below + the drops, datagram for datagram. */
+	counter(&o, json, &first, "datagrams-received", st->datagrams_received);
+	counter(&o, json, &first, "bytes-received", st->bytes_received);
+	counter(&o, json, &first, "datagrams-sent", st->datagrams_sent);
+	counter(&o, json, &first, "bytes-sent", st->bytes_sent);
+	counter(&o, json, &first, "rate-limit-evictions", s->limit_evictions);
 	counter(&o, json, &first, "rs-answered", st->rs_answered);
 	counter(&o, json, &first, "rs-answered-cone", st->rs_answered_cone);
 	counter(&o, json, &first, "rs-answered-port-probe",

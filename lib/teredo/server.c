@@ -23,6 +23,11 @@ static const char *const drop_names[TEREDO_SERVER_DROP_COUNT] = {
 	[TEREDO_SERVER_DROP_TOO_BIG] = "too-big",
 	[TEREDO_SERVER_DROP_NO_NATIVE] = "no-native-ipv6",
 	[TEREDO_SERVER_DROP_NATIVE_NOT_ECHO] = "native-not-echo-request",
+	[TEREDO_SERVER_DROP_RATE_SOURCE] = "rate-limited-source",
+	[TEREDO_SERVER_DROP_RATE_DEST] = "rate-limited-destination",
+	[TEREDO_SERVER_DROP_NO_BUFFER] = "no-buffer",
+	[TEREDO_SERVER_DROP_TRUNCATED] = "truncated",
+	[TEREDO_SERVER_DROP_PROBE_PORT] = "to-probe-port",
 };
 
 const char *
@@ -52,6 +57,150 @@ drop(struct teredo_server *s, struct teredo_server_out *out,
 	s->stats.drops[reason]++;
 	out->action = TEREDO_SERVER_NONE;
 	return 0;
+}
+
+void
+teredo_server_count_drop(struct teredo_server *s, size_t len,
+			 enum teredo_server_drop reason)
+{
+	if ((unsigned)reason >= TEREDO_SERVER_DROP_COUNT)
+		return;
+	s->stats.datagrams_received++;
+	s->stats.bytes_received += len;
+	s->stats.drops[reason]++;
+}
+
+/* SipHash-2-4 (Aumasson, Bernstein) of one 32-bit word. */
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+static void
+sip_round(uint64_t v[static 4])
+{
+	v[0] += v[1];
+	v[1] = ROTL(v[1], 13);
+	v[1] ^= v[0];
+	v[0] = ROTL(v[0], 32);
+	v[2] += v[3];
+	v[3] = ROTL(v[3], 16);
+	v[3] ^= v[2];
+	v[0] += v[3];
+	v[3] = ROTL(v[3], 21);
+	v[3] ^= v[0];
+	v[2] += v[1];
+	v[1] = ROTL(v[1], 17);
+	v[1] ^= v[2];
+	v[2] = ROTL(v[2], 32);
+}
+
+static uint64_t
+le64(const uint8_t *p)
+{
+	uint64_t x = 0;
+
+	for (int i = 7; i >= 0; i--)
+		x = x << 8 | p[i];
+	return x;
+}
+
+static uint64_t
+siphash_u32(const uint8_t key[static TEREDO_SERVER_LIMIT_KEY_LEN],
+	    uint32_t word)
+{
+	uint64_t k0 = le64(key), k1 = le64(key + 8);
+	uint64_t v[4] = {k0 ^ 0x736f6d6570736575ull, k1 ^ 0x646f72616e646f6dull,
+			 k0 ^ 0x6c7967656e657261ull,
+			 k1 ^ 0x7465646279746573ull};
+	/* The last block: 4 message bytes, little-endian, length 4 on top. */
+	uint64_t m = (uint64_t)word | (uint64_t)4 << 56;
+
+	v[3] ^= m;
+	sip_round(v);
+	sip_round(v);
+	v[0] ^= m;
+	v[2] ^= 0xff;
+	for (int i = 0; i < 4; i++)
+		sip_round(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+int
+teredo_server_set_limit(struct teredo_server *s,
+			const struct teredo_server_limit *l)
+{
+	if (l->prefix_len < 1 || l->prefix_len > 32 || l->per_s == 0 ||
+	    l->burst == 0 || l->per_s > UINT32_MAX / 1000 ||
+	    l->burst > UINT32_MAX / 1000)
+		return -EINVAL;
+	s->limit = *l;
+	s->limited = true;
+	memset(s->buckets, 0, sizeof(s->buckets));
+	return 0;
+}
+
+void
+teredo_server_set_now(struct teredo_server *s, uint64_t now_ms)
+{
+	if (now_ms > s->now_ms)
+		s->now_ms = now_ms;
+}
+
+/*
+ * Takes one answer from the bucket of ipv4's prefix; false when it is
+ * empty.  The table is bounded: a set-associative array indexed by a keyed
+ * hash of the prefix.  A new prefix takes the free way of its set, else
+ * the way with the most tokens (refilled to now): a full bucket holds no
+ * information, so evicting it forgets nothing, while an emptied one (a
+ * prefix being flooded) stays, and a flood of fresh prefixes cannot
+ * reset it.
+ */
+static bool
+limit_take(struct teredo_server *s, uint32_t ipv4)
+{
+	const struct teredo_server_limit *l = &s->limit;
+	uint32_t mask = l->prefix_len >= 32 ? UINT32_MAX
+					    : ~(UINT32_MAX >> l->prefix_len);
+	uint32_t prefix = ipv4 & mask, full = l->burst * 1000;
+	struct teredo_server_bucket *set, *b = NULL, *victim = NULL;
+	uint32_t best = 0;
+
+	if (!s->limited)
+		return true;
+	set = s->buckets[siphash_u32(l->key, prefix) %
+			 TEREDO_SERVER_LIMIT_SETS];
+	for (unsigned w = 0; w < TEREDO_SERVER_LIMIT_WAYS; w++) {
+		struct teredo_server_bucket *e = &set[w];
+		uint64_t add;
+
+		if (!e->used) {
+			if (victim == NULL || victim->used)
+				victim = e, best = full;
+			continue;
+		}
+		/* Refill to now: per_s milli-tokens per ms. */
+		add = (s->now_ms - e->last_ms) * l->per_s;
+		e->tokens = add >= full - e->tokens ? full
+						    : e->tokens + (uint32_t)add;
+		e->last_ms = s->now_ms;
+		if (e->prefix == prefix)
+			b = e;
+		else if (victim == NULL || (victim->used && e->tokens > best))
+			victim = e, best = e->tokens;
+	}
+	if (b == NULL) {
+		if (victim->used)
+			s->limit_evictions++;
+		b = victim;
+		*b = (struct teredo_server_bucket){
+			.prefix = prefix,
+			.tokens = full,
+			.last_ms = s->now_ms,
+			.used = true,
+		};
+	}
+	if (b->tokens < 1000)
+		return false;
+	b->tokens -= 1000;
+	return true;
 }
 
 static bool
@@ -87,6 +236,10 @@ answer_rs(struct teredo_server *s, unsigned local,
 		p.omit_auth = true;
 	}
 	p.client_ll = rs.src;
+	/* §5.3.2 also MUSTs a global RA destination: rule 3 checked it. */
+	if (!limit_take(s, src_ipv4))
+		return drop(s, out, TEREDO_SERVER_DROP_RATE_SOURCE);
+	/* A fixed size, whatever the RS carried (trailers are not echoed). */
 	if ((rc = teredo_ra_write(out_buf, out_cap, &p, &out->len)) < 0)
 		return rc;
 	/*
@@ -110,21 +263,25 @@ answer_rs(struct teredo_server *s, unsigned local,
 
 /*
  * Relays to a Teredo destination from the primary address, with an origin
- * indication when the client is ours (§5.3.1), and everything after the
- * IPv6 header's start unchanged, so RFC 6081 trailers survive.
+ * indication when the client is ours (§5.3.1).  Only the IPv6 packet and
+ * the RFC 6081 trailers, re-encoded from their parsed form (SV17: a nonce,
+ * alternate addresses, ND option and random port survive): a trailer of
+ * unknown type, an invalid one and whatever follows a malformed one are
+ * left behind, so the server is no reflector of attacker bytes.
  */
 static int
 relay_to_teredo(struct teredo_server *s, const struct teredo_packet *pkt,
-		const uint8_t *buf, size_t len, uint32_t src_ipv4,
-		uint16_t src_port, uint8_t *out_buf, size_t out_cap,
-		struct teredo_server_out *out)
+		uint32_t src_ipv4, uint16_t src_port, uint8_t *out_buf,
+		size_t out_cap, struct teredo_server_out *out)
 {
 	struct teredo_addr dst;
 	struct teredo_packet relayed = {
 		.has_origin = false,
 		.ip6_packet = pkt->ip6_packet,
-		.ip6_len = len - (size_t)(pkt->ip6_packet - buf),
+		.ip6_len = pkt->ip6_len,
+		.trailers = pkt->trailers,
 	};
+	size_t len;
 	int rc;
 
 	if (teredo_addr_read(&pkt->ip6.dst, &dst) < 0)
@@ -140,9 +297,17 @@ relay_to_teredo(struct teredo_server *s, const struct teredo_packet *pkt,
 		relayed.origin.ipv4 = src_ipv4;
 		relayed.origin.port = src_port;
 	}
-	if ((rc = teredo_packet_write(&relayed, out_buf, out_cap, &out->len)) <
-	    0)
+	if ((rc = teredo_packet_write(&relayed, out_buf, out_cap, &len)) < 0)
 		return rc;
+	/* Cannot happen (the parts are bounded), but the cap is the rule. */
+	if (len > TEREDO_SERVER_MAX_RELAYED_LEN)
+		return drop(s, out, TEREDO_SERVER_DROP_TOO_BIG);
+	/* Answers per prefix: the sender's, then the target's (reflection). */
+	if (!limit_take(s, src_ipv4))
+		return drop(s, out, TEREDO_SERVER_DROP_RATE_SOURCE);
+	if (!limit_take(s, dst.mapped_ipv4))
+		return drop(s, out, TEREDO_SERVER_DROP_RATE_DEST);
+	out->len = len;
 	out->action = TEREDO_SERVER_UDP;
 	out->from = 0;
 	out->from_port = TEREDO_PORT;
@@ -155,11 +320,10 @@ relay_to_teredo(struct teredo_server *s, const struct teredo_packet *pkt,
 	return 0;
 }
 
-int
-teredo_server_input(struct teredo_server *s, unsigned local, const uint8_t *buf,
-		    size_t len, uint32_t src_ipv4, uint16_t src_port,
-		    uint8_t *out_buf, size_t out_cap,
-		    struct teredo_server_out *out)
+static int
+decide(struct teredo_server *s, unsigned local, const uint8_t *buf, size_t len,
+       uint32_t src_ipv4, uint16_t src_port, uint8_t *out_buf, size_t out_cap,
+       struct teredo_server_out *out)
 {
 	static const struct ip6_addr all_routers = {
 		{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02}};
@@ -167,9 +331,6 @@ teredo_server_input(struct teredo_server *s, unsigned local, const uint8_t *buf,
 	struct teredo_addr src;
 	bool bubble;
 
-	memset(out, 0, sizeof(*out));
-	if (local > 1)
-		return -EINVAL;
 	/* MTFL-SA 0603: our own datagrams must never come back in. */
 	if (is_own(s, src_ipv4) && src_port == TEREDO_PORT)
 		return drop(s, out, TEREDO_SERVER_DROP_LOOP);
@@ -218,8 +379,8 @@ teredo_server_input(struct teredo_server *s, unsigned local, const uint8_t *buf,
 	}
 
 	if (teredo_addr_is_teredo(&pkt.ip6.dst))
-		return relay_to_teredo(s, &pkt, buf, len, src_ipv4, src_port,
-				       out_buf, out_cap, out);
+		return relay_to_teredo(s, &pkt, src_ipv4, src_port, out_buf,
+				       out_cap, out);
 
 	/*
 	 * §5.3.1: a non-Teredo destination goes out over native IPv6.  Only
@@ -236,9 +397,40 @@ teredo_server_input(struct teredo_server *s, unsigned local, const uint8_t *buf,
 		return drop(s, out, TEREDO_SERVER_DROP_NATIVE_NOT_ECHO);
 	if (pkt.ip6_len > out_cap)
 		return -ENOBUFS;
+	if (!limit_take(s, src_ipv4))
+		return drop(s, out, TEREDO_SERVER_DROP_RATE_SOURCE);
+	/* The IPv6 packet alone: a part of what was received. */
 	memcpy(out_buf, pkt.ip6_packet, pkt.ip6_len);
 	out->len = pkt.ip6_len;
 	out->action = TEREDO_SERVER_NATIVE;
 	s->stats.native_forwarded++;
+	return 0;
+}
+
+int
+teredo_server_input(struct teredo_server *s, unsigned local, const uint8_t *buf,
+		    size_t len, uint32_t src_ipv4, uint16_t src_port,
+		    uint8_t *out_buf, size_t out_cap,
+		    struct teredo_server_out *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (local > 1)
+		return -EINVAL;
+	s->stats.datagrams_received++;
+	s->stats.bytes_received += len;
+	rc = decide(s, local, buf, len, src_ipv4, src_port, out_buf, out_cap,
+		    out);
+	if (rc < 0) {
+		/* -ENOBUFS: keep "received = answered + dropped" true. */
+		s->stats.drops[TEREDO_SERVER_DROP_NO_BUFFER]++;
+		out->action = TEREDO_SERVER_NONE;
+		return rc;
+	}
+	if (out->action != TEREDO_SERVER_NONE) {
+		s->stats.datagrams_sent++;
+		s->stats.bytes_sent += out->len;
+	}
 	return 0;
 }

@@ -1,8 +1,13 @@
 /*
  * lib/teredo/server: the acceptance rules of RFC 4380 §5.3.1, RS handling
- * of §5.3.2 and RFC 5991 §3.2, relaying with trailers intact.  SV numbers
- * are teredo-spec.md §7.
+ * of §5.3.2 and RFC 5991 §3.2, relaying with trailers intact; no
+ * reflector (issue 11, A3): unknown trailers stripped, a size cap, no
+ * attacker byte lengthens an answer, answers limited per prefix, every
+ * datagram counted.  SV numbers are teredo-spec.md §7.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "tap.h"
 #include "teredo_test.h"
 #include "teredo/addr.h"
@@ -241,6 +246,300 @@ test_relay(struct teredo_server *s)
 	   "drop reasons have names for teredoctl stats");
 }
 
+/*
+ * Appends `garbage` bytes of RFC 6081 trailers of unknown, skippable types
+ * (0x82, 255 bytes each; top bits 10: "skip and go on", §4.1), the last
+ * one cut short (malformed: processing stops there, §5.1.2).
+ */
+static size_t
+append_garbage(uint8_t *buf, size_t n, size_t cap, size_t garbage)
+{
+	size_t end = n + garbage;
+
+	if (end > cap)
+		abort();
+	while (n < end) {
+		buf[n++] = 0x82;
+		if (n < end)
+			buf[n++] = 255;
+		for (unsigned i = 0; i < 255 && n < end; i++)
+			buf[n++] = 0xa5;
+	}
+	return end;
+}
+
+/* Whether the attacker's 0xa5 filler appears anywhere in out[0..len). */
+static bool
+has_filler(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 8 <= len; i++)
+		if (memcmp(p + i, "\xa5\xa5\xa5\xa5\xa5\xa5\xa5\xa5", 8) == 0)
+			return true;
+	return false;
+}
+
+struct path {
+	const char *name;
+	uint8_t in[2048];
+	size_t n;
+	uint32_t src_ipv4;
+	uint16_t src_port;
+};
+
+/*
+ * A3: every path that answers, with and without 1,800 attacker bytes of
+ * unknown trailers: the answer never grows with them, never carries them,
+ * stays under the cap, and is at most the input plus the fixed
+ * TEREDO_SERVER_MAX_EXCESS.  Fails on the old server, which relayed
+ * "everything after the IPv6 header" (a 1,855-byte datagram for an
+ * 8-byte ICMPv6 packet).
+ */
+static void
+test_no_reflector(void)
+{
+	static struct path paths[6];
+	struct ip6_addr a = teredo(PRIMARY, CLIENT_IP, CLIENT_PORT);
+	struct ip6_addr b = teredo(PRIMARY, 0xc6336405u, 7000);
+	struct ip6_addr native, probe;
+	const struct teredo_trailers t = {.has_nonce = true,
+					  .nonce = 0xdeadbeef,
+					  .alt_count = 1,
+					  .alt = {{0xc0a8010au, 51000}},
+					  .has_random_port = true,
+					  .random_port = 51234};
+	const struct icmp6_echo e = {.id = 1, .seq = 2};
+	struct teredo_server s;
+	unsigned np = 0;
+
+	if (teredo_server_init(&s, PRIMARY, PRIMARY + 1) < 0 ||
+	    ip6_addr_parse("2001:db8::1", &native) < 0)
+		abort();
+	s.native_forwarding = true;
+	teredo_port_probe_link_local(&probe);
+	paths[np] = (struct path){.name = "RS (C = 0) -> RA"};
+	if (teredo_rs_write(paths[np].in, 256, nonce, false, &paths[np].n) < 0)
+		abort();
+	paths[++np] = (struct path){.name = "RS (C = 1) -> RA"};
+	if (teredo_rs_write(paths[np].in, 256, nonce, true, &paths[np].n) < 0)
+		abort();
+	paths[++np] = (struct path){.name = "port probe RS -> RA"};
+	if (teredo_rs_write_src(paths[np].in, 256, nonce, &probe,
+				&paths[np].n) < 0)
+		abort();
+	paths[++np] = (struct path){.name = "bubble with trailers, relayed"};
+	if (teredo_bubble_write(paths[np].in, 256, &a, &b, 255, NULL, &t,
+				&paths[np].n) < 0)
+		abort();
+	paths[++np] = (struct path){.name = "8-byte ICMPv6 echo, relayed"};
+	if (teredo_echo_write(paths[np].in, 256, &a, &b, 64, ICMP6_ECHO_REQUEST,
+			      &e, &paths[np].n) < 0)
+		abort();
+	paths[++np] = (struct path){.name = "echo request, native"};
+	if (teredo_echo_write(paths[np].in, 256, &a, &native, 64,
+			      ICMP6_ECHO_REQUEST, &e, &paths[np].n) < 0)
+		abort();
+	np++;
+	for (unsigned i = 0; i < np; i++) {
+		struct path *p = &paths[i];
+		struct teredo_server_out o1, o2;
+		static uint8_t out1[4096], out2[4096];
+		size_t n2;
+		bool fine;
+
+		if (teredo_server_input(&s, 0, p->in, p->n, CLIENT_IP,
+					CLIENT_PORT, out1, sizeof(out1),
+					&o1) < 0 ||
+		    o1.action == TEREDO_SERVER_NONE)
+			abort();
+		n2 = append_garbage(p->in, p->n, sizeof(p->in), 1800);
+		fine = teredo_server_input(&s, 0, p->in, n2, CLIENT_IP,
+					   CLIENT_PORT, out2, sizeof(out2),
+					   &o2) == 0 &&
+		       o2.action == o1.action;
+		ok(fine && o1.len <= p->n + TEREDO_SERVER_MAX_EXCESS &&
+			   o1.len <= TEREDO_SERVER_MAX_RELAYED_LEN,
+		   "A3 %s: %zu bytes in, %zu out (<= in + %d, <= %d)", p->name,
+		   p->n, o1.len, TEREDO_SERVER_MAX_EXCESS,
+		   TEREDO_SERVER_MAX_RELAYED_LEN);
+		ok(fine && o2.len == o1.len && o2.len <= n2 &&
+			   memcmp(out1, out2, o1.len) == 0 &&
+			   !has_filler(out2, o2.len),
+		   "A3 %s + 1,800 attacker bytes: %zu in, %zu out, the same "
+		   "answer, none of them in it",
+		   p->name, n2, o2.len);
+	}
+	{
+		/* The issue's case: 1,839 bytes in, only the bubble out. */
+		struct teredo_packet pkt;
+		struct teredo_server_out o;
+		uint8_t in[2048];
+		size_t n;
+
+		if (teredo_bubble_write(in, sizeof(in), &a, &b, 255, NULL, NULL,
+					&n) < 0)
+			abort();
+		n = append_garbage(in, n, sizeof(in), 1799);
+		if (teredo_server_input(&s, 0, in, n, CLIENT_IP, CLIENT_PORT,
+					out, sizeof(out), &o) < 0)
+			abort();
+		ok(o.action == TEREDO_SERVER_UDP &&
+			   o.len == TEREDO_ORIGIN_LEN + 40 &&
+			   teredo_packet_read(out, o.len, &pkt) == 0 &&
+			   pkt.trailers.unparsed_len == 0,
+		   "A3: a %zu-byte bubble of attacker trailers is relayed as "
+		   "%zu bytes (origin + bubble)",
+		   n, o.len);
+		if (teredo_bubble_write(in, sizeof(in), &a, &b, 255, NULL, &t,
+					&n) < 0)
+			abort();
+		ok(teredo_server_input(&s, 0, in, n, CLIENT_IP, CLIENT_PORT,
+				       out, sizeof(out), &o) == 0 &&
+			   teredo_packet_read(out, o.len, &pkt) == 0 &&
+			   pkt.trailers.has_nonce &&
+			   pkt.trailers.nonce == 0xdeadbeef &&
+			   pkt.trailers.alt_count == 1 &&
+			   pkt.trailers.alt[0].port == 51000 &&
+			   pkt.trailers.has_random_port &&
+			   o.len == n + TEREDO_ORIGIN_LEN,
+		   "SV17: the trailers RFC 6081 defines are still relayed");
+		/* An invalid known trailer (nonce of length 3) is dropped. */
+		if (teredo_bubble_write(in, sizeof(in), &a, &b, 255, NULL, NULL,
+					&n) < 0)
+			abort();
+		memcpy(in + n, "\x01\x03\xaa\xbb\xcc", 5);
+		n += 5;
+		ok(teredo_server_input(&s, 0, in, n, CLIENT_IP, CLIENT_PORT,
+				       out, sizeof(out), &o) == 0 &&
+			   o.len == TEREDO_ORIGIN_LEN + 40,
+		   "A3: a known trailer with an invalid length is stripped");
+	}
+	{
+		uint64_t sum = s.stats.datagrams_sent;
+
+		for (unsigned i = 0; i < TEREDO_SERVER_DROP_COUNT; i++)
+			sum += s.stats.drops[i];
+		ok(s.stats.datagrams_received == sum &&
+			   s.stats.bytes_sent <= s.stats.bytes_received,
+		   "counters: %llu received = %llu sent + drops; %llu bytes "
+		   "out <= %llu in",
+		   (unsigned long long)s.stats.datagrams_received,
+		   (unsigned long long)s.stats.datagrams_sent,
+		   (unsigned long long)s.stats.bytes_sent,
+		   (unsigned long long)s.stats.bytes_received);
+	}
+}
+
+static int
+send_rs(struct teredo_server *s, uint32_t ipv4)
+{
+	struct teredo_server_out o;
+	uint8_t rs[128];
+	size_t n;
+
+	if (teredo_rs_write(rs, sizeof(rs), nonce, false, &n) < 0 ||
+	    teredo_server_input(s, 0, rs, n, ipv4, 4000, out, sizeof(out), &o) <
+		    0)
+		abort();
+	return o.action == TEREDO_SERVER_UDP;
+}
+
+/* A3: answers are rate-limited per source (and destination) prefix. */
+static void
+test_rate_limit(void)
+{
+	const struct teredo_server_limit lim = {
+		.key = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+		.prefix_len = 24,
+		.per_s = 2,
+		.burst = 5,
+	};
+	struct teredo_server s;
+	unsigned answered = 0;
+	uint32_t seed = 12345;
+
+	if (teredo_server_init(&s, PRIMARY, PRIMARY + 1) < 0)
+		abort();
+	is_int(teredo_server_set_limit(
+		       &s, &(struct teredo_server_limit){.prefix_len = 33,
+							 .per_s = 1,
+							 .burst = 1}),
+	       -EINVAL, "a prefix longer than 32 bits is refused");
+	if (teredo_server_set_limit(&s, &lim) < 0)
+		abort();
+	teredo_server_set_now(&s, 1000);
+	for (unsigned i = 0; i < 20; i++)
+		answered += (unsigned)send_rs(&s, CLIENT_IP);
+	ok(answered == 5 && s.stats.drops[TEREDO_SERVER_DROP_RATE_SOURCE] == 15,
+	   "a burst of 20 RSs from one address: %u answered (burst 5), 15 "
+	   "counted as rate-limited-source",
+	   answered);
+	ok(!send_rs(&s, CLIENT_IP + 1) && send_rs(&s, 0xc6336405u),
+	   "the limit is the /24's; another prefix is still answered");
+	teredo_server_set_now(&s, 1500);
+	ok(send_rs(&s, CLIENT_IP) && !send_rs(&s, CLIENT_IP),
+	   "after 500 ms at 2/s, one more answer");
+
+	/* A flood of fresh prefixes neither grows the table nor resets the
+	 * bucket of the prefix it drained. */
+	for (unsigned i = 0; i < 100000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		(void)send_rs(&s, 0x01000000u + (seed >> 8) % 0xd0000000u);
+	}
+	ok(!send_rs(&s, CLIENT_IP) && s.limit_evictions > 0 &&
+		   sizeof(s.buckets) == TEREDO_SERVER_LIMIT_SETS *
+						TEREDO_SERVER_LIMIT_WAYS *
+						sizeof(s.buckets[0][0]),
+	   "100,000 spoofed prefixes later (%llu evictions, %zu-byte "
+	   "table), the drained /24 is still limited",
+	   (unsigned long long)s.limit_evictions, sizeof(s.buckets));
+	teredo_server_set_now(&s, 4000);
+	ok(send_rs(&s, CLIENT_IP), "... and recovers with time");
+
+	{
+		/* Bubbles from many senders to one target: its prefix is
+		 * limited too (the server reflects to a chosen victim). */
+		struct ip6_addr victim = teredo(PRIMARY, 0xc6336405u, 7000);
+		unsigned relayed = 0;
+
+		for (unsigned i = 0; i < 20; i++) {
+			uint32_t from = 0x05000000u + (i << 8);
+			struct ip6_addr src = teredo(PRIMARY, from, 1000);
+			struct teredo_server_out o;
+			uint8_t in[128];
+			size_t n;
+
+			if (teredo_bubble_write(in, sizeof(in), &src, &victim,
+						255, NULL, NULL, &n) < 0 ||
+			    teredo_server_input(&s, 0, in, n, from, 1000, out,
+						sizeof(out), &o) < 0)
+				abort();
+			relayed += o.action == TEREDO_SERVER_UDP;
+		}
+		ok(relayed <= lim.burst + 1 &&
+			   s.stats.drops[TEREDO_SERVER_DROP_RATE_DEST] >= 14,
+		   "20 bubbles from 20 prefixes to one target: %u relayed, "
+		   "the rest counted as rate-limited-destination",
+		   relayed);
+	}
+	ok(strcmp(teredo_server_drop_name(TEREDO_SERVER_DROP_RATE_SOURCE),
+		  "rate-limited-source") == 0 &&
+		   strcmp(teredo_server_drop_name(TEREDO_SERVER_DROP_RATE_DEST),
+			  "rate-limited-destination") == 0,
+	   "the rate-limit drops have names for teredoctl stats");
+	teredo_server_count_drop(&s, 3000, TEREDO_SERVER_DROP_TRUNCATED);
+	{
+		uint64_t sum = s.stats.datagrams_sent;
+
+		for (unsigned i = 0; i < TEREDO_SERVER_DROP_COUNT; i++)
+			sum += s.stats.drops[i];
+		ok(s.stats.datagrams_received == sum &&
+			   s.stats.drops[TEREDO_SERVER_DROP_TRUNCATED] == 1,
+		   "counters: every datagram, the daemon's drops included, is "
+		   "sent or counted under one drop (%llu)",
+		   (unsigned long long)sum);
+	}
+}
+
 int
 main(void)
 {
@@ -254,5 +553,7 @@ main(void)
 		abort();
 	test_rs(&s);
 	test_relay(&s);
+	test_no_reflector();
+	test_rate_limit();
 	return done_testing();
 }
