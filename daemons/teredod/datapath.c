@@ -394,8 +394,10 @@ datapath_udp_input(struct datapath *dp, datapath_udp_cb *cb, void *arg)
 		const struct udp_dgram *v = &dp->rv[i];
 		size_t step = v->gso_size != 0 ? v->gso_size : v->len;
 
-		if (v->is_truncated)
+		if (v->is_truncated) {
+			dp->udp_truncated++;
 			continue;
+		}
 		if (v->gso_size != 0)
 			dp->gro_trains++;
 		/* A GRO train: datagrams of gso_size bytes, the last maybe
@@ -403,6 +405,7 @@ datapath_udp_input(struct datapath *dp, datapath_udp_cb *cb, void *arg)
 		for (size_t off = 0; off == 0 || off < v->len; off += step) {
 			size_t n = v->len - off < step ? v->len - off : step;
 
+			dp->udp_received++;
 			cb(arg, v->buf + off, n, v->peer_ipv4, v->peer_port,
 			   v->local_ipv4);
 			if (step == 0)

@@ -55,6 +55,9 @@ struct datapath {
 	bool in_rx;    /* delivering from rx[]: hold packets to coalesce */
 	uint64_t send_errors, tun_errors;
 	uint64_t gso_sends, gro_trains, tun_supers; /* offload use */
+	/* Datagrams handed to the state machine (a GRO train counts each of
+	 * its datagrams), and those dropped longer than the buffer. */
+	uint64_t udp_received, udp_truncated;
 	/* The send queue: datagrams back to back in txbuf, so that a run of
 	 * equal sizes to one peer is one contiguous UDP GSO buffer. */
 	size_t ntx, txoff;

@@ -217,6 +217,8 @@ on_control(const char *request, char *out, size_t cap, void *arg)
 	};
 	/* The data path's own counters (daemons/teredod/datapath.h). */
 	const struct teredo_report_counter extra[] = {
+		{"udp-received", d->dp.udp_received},
+		{"udp-truncated", d->dp.udp_truncated},
 		{"udp-send-errors", d->dp.send_errors},
 		{"tun-errors", d->dp.tun_errors},
 		{"offload-udp-gso-sends", d->dp.gso_sends},
