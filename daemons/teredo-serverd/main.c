@@ -49,6 +49,9 @@
 #define LIMIT_PREFIX_LEN 24
 #define LIMIT_PER_S 200
 #define LIMIT_BURST 400
+/* TEREDO_SERVERD_LIMIT="PER_S BURST PREFIX_LEN" overrides them, "off"
+ * turns limiting off (bench/lab/run: one host's RS load). */
+#define LIMIT_ENV "TEREDO_SERVERD_LIMIT"
 
 /* Sockets: [address index * 2 + (port is the probe port)]. */
 enum { SOCK_COUNT = 4 };
@@ -238,10 +241,37 @@ load_conf(const struct daemon_cli *cli, struct teredo_server_conf *conf)
 	return rc;
 }
 
+/* Answer rate limiting per prefix: the defaults, or LIMIT_ENV. */
+static int
+setup_limit(struct teredo_server *server)
+{
+	struct teredo_server_limit limit = {
+		.prefix_len = LIMIT_PREFIX_LEN,
+		.per_s = LIMIT_PER_S,
+		.burst = LIMIT_BURST,
+	};
+	const char *env = getenv(LIMIT_ENV);
+	int rc;
+
+	if (env != NULL && strcmp(env, "off") == 0) {
+		log_info("%s=off: answers are not rate-limited", LIMIT_ENV);
+		return 0;
+	}
+	if (env != NULL && sscanf(env, "%u %u %u", &limit.per_s, &limit.burst,
+				  &limit.prefix_len) != 3) {
+		log_err(-EINVAL, "%s: \"PER_S BURST PREFIX_LEN\" or \"off\"",
+			LIMIT_ENV);
+		return -EINVAL;
+	}
+	if ((rc = rand_bytes(limit.key, sizeof(limit.key))) < 0 ||
+	    (rc = teredo_server_set_limit(server, &limit)) < 0)
+		log_err(rc, "rate limiting (%s)", env ? env : "defaults");
+	return rc;
+}
+
 static int
 run(struct serverd *d, struct daemon_cli *cli)
 {
-	struct teredo_server_limit limit;
 	struct ctl_server *ctl = NULL;
 	int rc;
 
@@ -251,14 +281,8 @@ run(struct serverd *d, struct daemon_cli *cli)
 			    "unicast IPv4 addresses");
 		return rc;
 	}
-	limit.prefix_len = LIMIT_PREFIX_LEN;
-	limit.per_s = LIMIT_PER_S;
-	limit.burst = LIMIT_BURST;
-	if ((rc = rand_bytes(limit.key, sizeof(limit.key))) < 0 ||
-	    (rc = teredo_server_set_limit(&d->server, &limit)) < 0) {
-		log_err(rc, "rate limiting");
+	if ((rc = setup_limit(&d->server)) < 0)
 		return rc;
-	}
 	if ((rc = ev_open(&d->loop)) < 0) {
 		log_err(rc, "event loop");
 		return rc;
