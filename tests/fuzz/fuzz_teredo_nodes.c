@@ -107,6 +107,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.relay = (data[0] & 2) != 0;
 	FUZZ_CHECK(teredo_server_init(&server, SERVER, SERVER + 1) == 0);
 	server.native_forwarding = (data[0] & 4) != 0;
+	if (data[0] & 8) /* bit 3: answers rate-limited per /24 */
+		FUZZ_CHECK(teredo_server_set_limit(
+				   &server, &(struct teredo_server_limit){
+						    .key = {7},
+						    .prefix_len = 24,
+						    .per_s = 2,
+						    .burst = 3}) == 0);
 	FUZZ_CHECK(teredo_client_init(&c, &cfg, &io, peers, PEERS) == 0);
 	teredo_client_start(&c, now);
 	if ((data[0] & 1) && !cfg.relay) {
@@ -142,10 +149,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			teredo_client_on_tun(&c, now, buf, len);
 			break;
 		default:
-			if (teredo_server_input(&server, step & 1, buf, len,
-						MAPPED_IP, 40000, out,
-						sizeof(out), &so) == 0 &&
-			    so.action == TEREDO_SERVER_UDP &&
+			teredo_server_set_now(&server, now);
+			FUZZ_CHECK(teredo_server_input(&server, step & 1, buf,
+						       len, MAPPED_IP, 40000,
+						       out, sizeof(out),
+						       &so) == 0);
+			/* Issue 11, A3: no answer is longer than its cause
+			 * plus the protocol's headers, nor than the cap. */
+			FUZZ_CHECK(so.action == TEREDO_SERVER_NONE ||
+				   (so.len <= len + TEREDO_SERVER_MAX_EXCESS &&
+				    so.len <= TEREDO_SERVER_MAX_RELAYED_LEN));
+			if (so.action == TEREDO_SERVER_UDP &&
 			    so.dst_ipv4 == MAPPED_IP && so.dst_port == 40000)
 				teredo_client_on_udp(&c, now, out, so.len,
 						     server.ipv4[so.from],
