@@ -66,3 +66,9 @@ ipc_ifindex(const char *ifname, uint32_t *ifindex)
 	*ifindex = i;
 	return 0;
 }
+
+pid_t
+ipc_self_pid(void)
+{
+	return getpid();
+}

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "base/err.h"
 
@@ -26,6 +27,9 @@ MUST_CHECK int ipc_send(int fd, const uint8_t *buf, size_t len);
  */
 MUST_CHECK int ipc_recv(int fd, uint8_t *buf, size_t cap, size_t *len,
 			int timeout_ms);
+
+/* getpid(). */
+pid_t ipc_self_pid(void);
 
 /* The index of interface ifname.  -ENODEV. */
 MUST_CHECK int ipc_ifindex(const char *ifname, uint32_t *ifindex);
