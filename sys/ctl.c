@@ -127,6 +127,7 @@ struct ctl_conn {
 	char in[CTL_REQUEST_MAX + 1];
 	char *out; /* CTL_RESPONSE_MAX bytes while writing */
 	size_t out_len, out_off;
+	bool refused; /* its peer may not ask: the answer is an error */
 };
 
 struct ctl_server {
@@ -260,7 +261,10 @@ ctl_conn_answer(struct ctl_conn *c, size_t len, bool too_long)
 	/* Attacker-controlled bytes: printable ASCII only reach the handler. */
 	for (size_t i = 0; ok && i < len; i++)
 		ok = c->in[i] >= 0x20 && c->in[i] < 0x7f;
-	if (too_long)
+	if (c->refused)
+		c->out_len = ctl_set_error(c->out, CTL_RESPONSE_MAX,
+					   "error: permission denied\n");
+	else if (too_long)
 		c->out_len = ctl_set_error(c->out, CTL_RESPONSE_MAX,
 					   "error: request too long\n");
 	else if (!ok)
@@ -354,19 +358,12 @@ ctl_listen_cb(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 			(void)close(cfd); /* busy: the client sees EOF */
 			continue;
 		}
-		if (srv->restricted && !ctl_peer_check(srv, cfd)) {
-			static const char no[] = "error: permission denied\n";
-
-			/* One nonblocking try: a fresh socket's buffer is
-			 * empty. */
-			(void)send(cfd, no, sizeof(no) - 1,
-				   MSG_NOSIGNAL | MSG_DONTWAIT);
-			(void)close(cfd);
-			continue;
-		}
 		c->fd = cfd;
 		c->in_len = 0;
 		c->out = NULL;
+		/* The request is still read (bounded, as any), so that the
+		 * client gets the refusal rather than a reset. */
+		c->refused = srv->restricted && !ctl_peer_check(srv, cfd);
 		if (ev_fd_add(loop, cfd, EV_READ, ctl_conn_cb, c) < 0) {
 			(void)close(cfd);
 			c->fd = -1;

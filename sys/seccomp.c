@@ -62,6 +62,7 @@ static const char *const seccomp_base[] = {
 static const char *const seccomp_refuse_always[] = {
 	"open",
 	"openat",
+	"unlink",
 };
 
 static int
@@ -106,6 +107,12 @@ seccomp_policy_apply(const struct seccomp_policy *p)
 			     ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 			     SCMP_A0(SCMP_CMP_EQ,
 				     (scmp_datum_t)p->socket_families[i]))) < 0)
+			goto out;
+	for (size_t i = 0; i < p->n_ioctls; i++)
+		if ((rc = seccomp_rule_add(
+			     ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+			     SCMP_A1(SCMP_CMP_EQ,
+				     (scmp_datum_t)p->ioctls[i]))) < 0)
 			goto out;
 	/* Every other family: refused, not fatal (libc probes some). */
 	for (int fam = 0; fam < AF_MAX; fam++) {

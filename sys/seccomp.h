@@ -12,7 +12,10 @@
  * of ours needs) and adds its own calls by name, so a table reads like
  * strace output and unknown names (another architecture) are skipped.
  * socket() is allowed only for the families the policy lists, any other
- * family (AF_PACKET, AF_NETLINK...) fails with EPERM.
+ * family (AF_PACKET, AF_NETLINK...) fails with EPERM; ioctl() only for
+ * the requests it lists (e.g. SIOCGIFINDEX for if_nametoindex()), any
+ * other kills.  unlink() fails with EPERM (exit paths try to remove their
+ * socket and pidfile, which a chroot or the directory's owner forbid).
  *
  * Users: the teredod engine and privileged parent
  * (daemons/teredod/privsep.c), teredo-serverd; meant for assist offer's
@@ -33,6 +36,8 @@ struct seccomp_policy {
 	size_t n_refuse;
 	const int *socket_families; /* socket() allowed for these only */
 	size_t n_socket_families;
+	const unsigned long *ioctls; /* ioctl() allowed for these requests */
+	size_t n_ioctls;
 };
 
 /*

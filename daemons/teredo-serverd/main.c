@@ -227,8 +227,8 @@ load_conf(const struct daemon_cli *cli, struct teredo_server_conf *conf)
  * (sys/seccomp.h; the base covers the loop, memory, time, syslog).
  */
 static const char *const serverd_syscalls[] = {
-	"recvmmsg", "sendmmsg", "recvfrom", "recvmsg", /* the sockets */
-	"accept4",  "getsockopt", "shutdown",	       /* teredoctl */
+	"recvmmsg", "sendmmsg",	  "recvfrom", "recvmsg", /* the sockets */
+	"accept4",  "getsockopt", "shutdown",		 /* teredoctl */
 };
 static const int serverd_socket_families[] = {AF_UNIX}; /* syslog */
 static const struct seccomp_policy serverd_seccomp = {

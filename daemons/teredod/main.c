@@ -103,8 +103,8 @@ io_address(void *ctx, const struct ip6_addr *addr)
 	int rc;
 
 	if (d->have_addr &&
-	    (rc = ask(d, PRIVSEP_ROUTE_DEL, any.bytes, 0,
-		      LAST_RESORT_METRIC)) < 0 &&
+	    (rc = ask(d, PRIVSEP_ROUTE_DEL, any.bytes, 0, LAST_RESORT_METRIC)) <
+		    0 &&
 	    rc != -ESRCH)
 		log_warn(rc, "cannot remove the default route");
 	if (d->have_addr &&
@@ -128,8 +128,8 @@ io_address(void *ctx, const struct ip6_addr *addr)
 	 * relays): a default route that any other IPv6 connectivity beats
 	 * (RFC 4380 §5.5: Teredo is the last resort; Miredo's metric).
 	 */
-	if ((rc = ask(d, PRIVSEP_ROUTE_ADD, any.bytes, 0,
-		      LAST_RESORT_METRIC)) < 0 &&
+	if ((rc = ask(d, PRIVSEP_ROUTE_ADD, any.bytes, 0, LAST_RESORT_METRIC)) <
+		    0 &&
 	    rc != -EEXIST)
 		log_warn(rc, "cannot add the default route through %s",
 			 d->ifname);

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 
 #include "sys/ev.h"
@@ -25,16 +26,17 @@
  * loop, memory, time, syslog).  No socket but syslog's, no exec, no file.
  */
 static const char *const engine_syscalls[] = {
-	"recvmmsg", "sendmmsg", "recvmsg", "sendmsg", /* UDP, the channel */
+	"recvmmsg", "sendmmsg", "recvmsg",    "sendmsg",  /* UDP, the channel */
 	"recvfrom", "accept4",	"getsockopt", "shutdown", /* teredoctl */
 };
 /* The parent: rtnetlink requests, the channel, the engine's end. */
 static const char *const parent_syscalls[] = {
-	"bind",	    "getsockname", "recvfrom", "recvmsg", "sendmsg",
-	"setsockopt", "getsockopt", "wait4",    "kill",
+	"bind",	      "getsockname", "recvfrom", "recvmsg", "sendmsg",
+	"setsockopt", "getsockopt",  "wait4",	 "kill",
 };
 static const int engine_families[] = {AF_UNIX}; /* syslog */
 static const int parent_families[] = {AF_UNIX, AF_NETLINK};
+static const unsigned long parent_ioctls[] = {SIOCGIFINDEX}; /* rtnl */
 
 static const struct seccomp_policy engine_seccomp = {
 	.allow = engine_syscalls,
@@ -47,6 +49,8 @@ static const struct seccomp_policy parent_seccomp = {
 	.n_allow = ARRAY_SIZE(parent_syscalls),
 	.socket_families = parent_families,
 	.n_socket_families = ARRAY_SIZE(parent_families),
+	.ioctls = parent_ioctls,
+	.n_ioctls = ARRAY_SIZE(parent_ioctls),
 };
 
 static int
@@ -142,8 +146,9 @@ parent_on_msg(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	answer.seq = m.seq;
 	if ((rc = privsep_check(&ps->policy, &m)) < 0) {
 		ps->refused++;
-		log_warn(rc, "privsep: refused request of type %u from the "
-			     "engine",
+		log_warn(rc,
+			 "privsep: refused request of type %u from the "
+			 "engine",
 			 (unsigned)m.type);
 		answer.error = rc;
 	} else {
@@ -299,8 +304,8 @@ privsep_request(struct privsep *ps, struct privsep_msg *m)
 
 	m->seq = ++ps->seq;
 	if ((rc = send_msg(ps->fd, m)) < 0 ||
-	    (rc = ipc_recv(ps->fd, buf, sizeof(buf), &len,
-			   PRIVSEP_ANSWER_MS)) < 0 ||
+	    (rc = ipc_recv(ps->fd, buf, sizeof(buf), &len, PRIVSEP_ANSWER_MS)) <
+		    0 ||
 	    (rc = privsep_msg_read(buf, len, &answer)) < 0)
 		return rc;
 	if (answer.type != PRIVSEP_ANSWER || answer.seq != m->seq)

@@ -30,7 +30,7 @@
 struct ev_loop;
 
 struct privsep {
-	int fd;	   /* this side's end of the channel */
+	int fd;	    /* this side's end of the channel */
 	pid_t peer; /* parent: the engine; engine: the parent */
 	uint32_t seq;
 	/* The parent's. */
