@@ -127,6 +127,7 @@ struct ctl_conn {
 	char in[CTL_REQUEST_MAX + 1];
 	char *out; /* CTL_RESPONSE_MAX bytes while writing */
 	size_t out_len, out_off;
+	bool refused; /* its peer may not ask: the answer is an error */
 };
 
 struct ctl_server {
@@ -135,8 +136,59 @@ struct ctl_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	ctl_handler *handler;
 	void *arg;
+	bool restricted; /* ctl_server_restrict(): peers checked */
+	uid_t uid;
+	gid_t gid;
 	struct ctl_conn conns[CTL_CONN_MAX];
 };
+
+/* At most this many supplementary groups are looked at (NGROUPS_MAX is
+ * 65536; a peer with more is refused, fail closed). */
+#define CTL_PEER_GROUPS_MAX 256
+
+bool
+ctl_peer_allowed(uid_t peer_uid, gid_t peer_gid, const gid_t *groups,
+		 size_t n_groups, uid_t uid, gid_t gid)
+{
+	if (peer_uid == 0 || peer_uid == uid || peer_gid == gid)
+		return true;
+	for (size_t i = 0; i < n_groups; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/* The connected peer's credentials, as the kernel recorded them at
+ * connect(): never what the peer says. */
+static bool
+ctl_peer_check(const struct ctl_server *srv, int fd)
+{
+	struct ucred cred;
+	gid_t groups[CTL_PEER_GROUPS_MAX];
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    len != sizeof(cred))
+		return false;
+	if (ctl_peer_allowed(cred.uid, cred.gid, NULL, 0, srv->uid, srv->gid))
+		return true;
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false; /* ERANGE: more than we look at */
+	return ctl_peer_allowed(cred.uid, cred.gid, groups,
+				len / sizeof(groups[0]), srv->uid, srv->gid);
+}
+
+int
+ctl_server_restrict(struct ctl_server *srv, uid_t uid, gid_t gid)
+{
+	if (chown(srv->path, uid, gid) < 0 || chmod(srv->path, 0660) < 0)
+		return -errno;
+	srv->uid = uid;
+	srv->gid = gid;
+	srv->restricted = true;
+	return 0;
+}
 
 static void
 ctl_conn_end(struct ctl_conn *c)
@@ -209,7 +261,10 @@ ctl_conn_answer(struct ctl_conn *c, size_t len, bool too_long)
 	/* Attacker-controlled bytes: printable ASCII only reach the handler. */
 	for (size_t i = 0; ok && i < len; i++)
 		ok = c->in[i] >= 0x20 && c->in[i] < 0x7f;
-	if (too_long)
+	if (c->refused)
+		c->out_len = ctl_set_error(c->out, CTL_RESPONSE_MAX,
+					   "error: permission denied\n");
+	else if (too_long)
 		c->out_len = ctl_set_error(c->out, CTL_RESPONSE_MAX,
 					   "error: request too long\n");
 	else if (!ok)
@@ -306,6 +361,9 @@ ctl_listen_cb(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		c->fd = cfd;
 		c->in_len = 0;
 		c->out = NULL;
+		/* The request is still read (bounded, as any), so that the
+		 * client gets the refusal rather than a reset. */
+		c->refused = srv->restricted && !ctl_peer_check(srv, cfd);
 		if (ev_fd_add(loop, cfd, EV_READ, ctl_conn_cb, c) < 0) {
 			(void)close(cfd);
 			c->fd = -1;

@@ -11,7 +11,10 @@
  * The request is one line of printable ASCII (the newline, or the
  * client's shutdown(SHUT_WR), ends it).  Framing errors get a one-line
  * "error: ..." response.  Access control is the socket file's mode
- * (0660: root and the file's group).
+ * (0660) and owner, and, once ctl_server_restrict() was called, the
+ * peer's credentials (SO_PEERCRED, SO_PEERGROUPS) checked on every
+ * connection: root, the daemon's user or a member of its control group
+ * get an answer; anyone else gets "error: permission denied".
  *
  * The server side lives in the daemon's event loop and never blocks it:
  * each connection is a small state machine (read request, write response,
@@ -21,6 +24,7 @@
 #ifndef SHIPWORM_SYS_CTL_H
 #define SHIPWORM_SYS_CTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -63,6 +67,22 @@ struct ctl_server;
 MUST_CHECK int ctl_server_open(struct ev_loop *loop, const char *path,
 			       mode_t mode, ctl_handler *handler, void *arg,
 			       struct ctl_server **out);
+
+/*
+ * From now on, answers only root, uid, and processes whose primary or
+ * supplementary groups include gid; the socket file becomes uid:gid, mode
+ * 0660 (call it while allowed to chown, before privdrop()).  -errno from
+ * chown()/chmod().
+ */
+MUST_CHECK int ctl_server_restrict(struct ctl_server *srv, uid_t uid,
+				   gid_t gid);
+
+/*
+ * Whether a peer with these credentials may use a restricted socket
+ * (groups: its supplementary groups).  Exposed for the tests.
+ */
+bool ctl_peer_allowed(uid_t peer_uid, gid_t peer_gid, const gid_t *groups,
+		      size_t n_groups, uid_t uid, gid_t gid);
 
 /*
  * Drops open connections, closes the socket and unlinks its path (which

@@ -14,8 +14,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-static int
-privdrop_lookup(const char *user, uid_t *uid, gid_t *gid)
+int
+privdrop_user_lookup(const char *user, uid_t *uid, gid_t *gid)
 {
 	char buf[16384];
 	struct passwd pw, *res = NULL;
@@ -34,6 +34,33 @@ privdrop_lookup(const char *user, uid_t *uid, gid_t *gid)
 		return -EINVAL;
 	*uid = pw.pw_uid;
 	*gid = pw.pw_gid;
+	return 0;
+}
+
+int
+privdrop_group_lookup(const char *group, gid_t *gid)
+{
+	char buf[16384];
+	struct group gr, *res = NULL;
+	int r;
+
+	r = getgrnam_r(group, &gr, buf, sizeof(buf), &res);
+	if (r != 0)
+		return -r;
+	if (res == NULL)
+		return -ENOENT;
+	*gid = gr.gr_gid;
+	return 0;
+}
+
+int
+privdrop_parent_death_signal(int sig, pid_t parent_pid)
+{
+	if (prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0, 0, 0) < 0)
+		return -errno;
+	/* Died in between: the signal will never come. */
+	if (getppid() != parent_pid)
+		return -ESRCH;
 	return 0;
 }
 
@@ -81,7 +108,7 @@ privdrop(const char *user, const char *chroot_dir, bool keep_net_admin)
 	int err;
 
 	if (user != NULL) {
-		err = privdrop_lookup(user, &uid, &gid);
+		err = privdrop_user_lookup(user, &uid, &gid);
 		if (err < 0)
 			return err;
 	}

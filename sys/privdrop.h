@@ -16,8 +16,33 @@
 #define SHIPWORM_SYS_PRIVDROP_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "base/err.h"
+
+/*
+ * The account the daemons run as by default (README "Privileges"): a
+ * system user and a group of the same name, created on install (the
+ * packages' sysusers.d file), never root.
+ */
+#define PRIVDROP_DEFAULT_USER "shipworm"
+
+/*
+ * Looks up user's uid and primary gid.  -ENOENT for an unknown user,
+ * -EINVAL for root (uid or gid 0) or ids beyond INT_MAX.
+ */
+MUST_CHECK int privdrop_user_lookup(const char *user, uid_t *uid, gid_t *gid);
+
+/* Looks up a group's gid.  -ENOENT for an unknown group. */
+MUST_CHECK int privdrop_group_lookup(const char *group, gid_t *gid);
+
+/*
+ * Asks for sig when the parent process dies (PR_SET_PDEATHSIG), and checks
+ * that the parent is still parent_pid (it may have died before the call).
+ * Call it after privdrop(): a change of credentials clears the setting.
+ * -ESRCH if the parent is already gone.
+ */
+MUST_CHECK int privdrop_parent_death_signal(int sig, pid_t parent_pid);
 
 /*
  * user: account to become (NULL: keep the uid, still drop capabilities);

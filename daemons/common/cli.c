@@ -10,11 +10,13 @@
 
 #include "conf/conf.h"
 
+#include "sys/ctl.h"
 #include "sys/daemon.h"
 #include "sys/ev.h"
 #include "sys/path.h"
 #include "sys/log.h"
 #include "sys/privdrop.h"
+#include "sys/seccomp.h"
 
 int
 daemon_cli_parse(struct daemon_cli *cli, int argc, char **argv,
@@ -65,7 +67,8 @@ daemon_cli_parse(struct daemon_cli *cli, int argc, char **argv,
 			cli->debug = true;
 			break;
 		case 'V':
-			printf("%s (Shipworm) 0.1.0\n", cli->prog);
+			printf("%s (Shipworm) 0.1.0, seccomp %s\n", cli->prog,
+			       seccomp_policy_enabled() ? "on" : "off");
 			return 0;
 		case 'h':
 			printf("Usage: %s [-f] [-c FILE] [-p PIDFILE] [-u "
@@ -77,9 +80,10 @@ daemon_cli_parse(struct daemon_cli *cli, int argc, char **argv,
 			       "stderr\n"
 			       "  -p, --pidfile FILE  write the pid there "
 			       "(absolute path)\n"
-			       "  -u, --user USER     run as USER once set up\n"
+			       "  -u, --user USER     run as USER once set up "
+			       "(default: " PRIVDROP_DEFAULT_USER ")\n"
 			       "  -t, --chroot DIR    confine to DIR once set "
-			       "up\n"
+			       "up (needs -u)\n"
 			       "  -n, --check         check the configuration, "
 			       "print it canonically, exit\n"
 			       "  -d, --debug         verbose logging\n%s",
@@ -94,6 +98,21 @@ daemon_cli_parse(struct daemon_cli *cli, int argc, char **argv,
 		fprintf(stderr, "%s: unexpected argument \"%s\"\n", cli->prog,
 			argv[optind]);
 		return 2;
+	}
+	/*
+	 * Miredo's -t came with its -u; a chroot whose user is implied is
+	 * a mistake waiting (the account must be able to live in DIR).
+	 */
+	if (cli->chroot_dir != NULL && cli->user == NULL) {
+		fprintf(stderr,
+			"%s: -t %s needs -u USER: name the unprivileged user "
+			"that runs confined to it (e.g. -u %s)\n",
+			cli->prog, cli->chroot_dir, PRIVDROP_DEFAULT_USER);
+		return 2;
+	}
+	if (cli->user == NULL) {
+		cli->user = PRIVDROP_DEFAULT_USER;
+		cli->user_is_default = true;
 	}
 	if (cli->pidfile != NULL && cli->pidfile[0] != '/') {
 		fprintf(stderr, "%s: the pidfile must be an absolute path\n",
@@ -143,6 +162,49 @@ daemon_socket_dir(const char *socket_path)
 }
 
 int
+daemon_resolve_user(struct daemon_cli *cli)
+{
+	int rc = privdrop_user_lookup(cli->user, &cli->uid, &cli->gid);
+
+	if (rc == -ENOENT && cli->user_is_default)
+		fprintf(stderr,
+			"%s: the user \"%s\" does not exist: create it (the "
+			"package does, with systemd-sysusers; by hand: "
+			"useradd --system --user-group --no-create-home "
+			"--home-dir /nonexistent --shell /usr/sbin/nologin %s) "
+			"or run as another unprivileged user with -u USER\n",
+			cli->prog, cli->user, cli->user);
+	else if (rc == -ENOENT)
+		fprintf(stderr, "%s: -u %s: no such user\n", cli->prog,
+			cli->user);
+	else if (rc == -EINVAL)
+		fprintf(stderr,
+			"%s: -u %s: the daemon does not run as root (uid or "
+			"gid 0); name an unprivileged user\n",
+			cli->prog, cli->user);
+	else if (rc < 0)
+		fprintf(stderr, "%s: -u %s: %s\n", cli->prog, cli->user,
+			strerror(-rc));
+	return rc;
+}
+
+int
+daemon_restrict_ctl(const struct daemon_cli *cli, struct ctl_server *ctl,
+		    const char *group)
+{
+	gid_t gid = cli->gid;
+	int rc;
+
+	if (group[0] != '\0' && (rc = privdrop_group_lookup(group, &gid)) < 0) {
+		log_err(rc, "ControlGroup %s: no such group", group);
+		return rc;
+	}
+	if ((rc = ctl_server_restrict(ctl, cli->uid, gid)) < 0)
+		log_err(rc, "cannot give the control socket to its group");
+	return rc;
+}
+
+int
 daemon_start(struct daemon_cli *cli)
 {
 	log_init(cli->prog);
@@ -156,7 +218,7 @@ daemon_start(struct daemon_cli *cli)
 }
 
 int
-daemon_ready(struct daemon_cli *cli, bool keep_net_admin)
+daemon_drop(struct daemon_cli *cli, bool keep_net_admin)
 {
 	int rc;
 
@@ -164,14 +226,31 @@ daemon_ready(struct daemon_cli *cli, bool keep_net_admin)
 		log_use_syslog();
 	/* Fail closed: a daemon that cannot drop what it was asked to drop
 	 * does not run. */
-	if ((cli->user != NULL || cli->chroot_dir != NULL) &&
-	    (rc = privdrop(cli->user, cli->chroot_dir, keep_net_admin)) < 0) {
-		log_err(rc, "cannot drop privileges");
+	if ((rc = privdrop(cli->user, cli->chroot_dir, keep_net_admin)) < 0) {
+		log_err(rc, "cannot drop privileges (to %s%s%s)", cli->user,
+			cli->chroot_dir != NULL ? " in " : "",
+			cli->chroot_dir != NULL ? cli->chroot_dir : "");
 		return rc;
 	}
-	if (!cli->foreground && (rc = daemonize_ready(cli->ready_fd)) < 0)
-		return rc;
 	return 0;
+}
+
+int
+daemon_report_ready(struct daemon_cli *cli)
+{
+	if (!cli->foreground)
+		return daemonize_ready(cli->ready_fd);
+	return 0;
+}
+
+int
+daemon_ready(struct daemon_cli *cli, bool keep_net_admin)
+{
+	int rc;
+
+	if ((rc = daemon_drop(cli, keep_net_admin)) < 0)
+		return rc;
+	return daemon_report_ready(cli);
 }
 
 void

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "base/err.h"
 
@@ -18,13 +19,19 @@ struct daemon_cli {
 	const char *prog;
 	const char *conf_path;
 	const char *pidfile;
+	/* -u USER, or PRIVDROP_DEFAULT_USER ("shipworm") without -u: the
+	 * daemons never keep running as root. */
 	const char *user;
-	const char *chroot_dir;
+	bool user_is_default;
+	const char *chroot_dir; /* -t: needs an explicit -u */
 	bool foreground;
 	bool check; /* -n: parse, print canonically, exit */
 	bool debug;
 	/* Filled by daemon_start(). */
 	int ready_fd, pidfile_fd;
+	/* Filled by daemon_resolve_user(). */
+	uid_t uid;
+	gid_t gid;
 };
 
 /*
@@ -50,10 +57,38 @@ int daemon_print_conf(int format_rc, const char *text);
  */
 MUST_CHECK int daemon_socket_dir(const char *socket_path);
 
+/*
+ * Looks up the user to run as (before anything is set up, so that a
+ * missing account stops the daemon at once), saying on stderr what to do
+ * when it does not exist.  -errno.
+ */
+MUST_CHECK int daemon_resolve_user(struct daemon_cli *cli);
+
+/*
+ * The control socket's group: ControlGroup when set (group, may be ""),
+ * else the daemon's user's primary group.  Makes the socket uid:group
+ * 0660 and checks every peer (sys/ctl.h).  Call it before dropping
+ * privileges.  -errno, logged.
+ */
+struct ctl_server;
+MUST_CHECK int daemon_restrict_ctl(const struct daemon_cli *cli,
+				   struct ctl_server *ctl, const char *group);
+
 /* Detaches unless -f, and opens the pidfile (-p).  -errno. */
 MUST_CHECK int daemon_start(struct daemon_cli *cli);
 
-/* Drops privileges (-u, -t) and reports readiness to the shell. */
+/*
+ * Drops privileges: to the user (-u, or shipworm), into the chroot (-t),
+ * keeping CAP_NET_ADMIN only when asked (teredod's privileged parent).
+ * Switches logging to syslog first when detached (the connection is opened
+ * before a chroot hides /dev/log).  -errno, logged.
+ */
+MUST_CHECK int daemon_drop(struct daemon_cli *cli, bool keep_net_admin);
+
+/* Reports readiness to the shell that started a detached daemon. */
+MUST_CHECK int daemon_report_ready(struct daemon_cli *cli);
+
+/* daemon_drop(), then daemon_report_ready(). */
 MUST_CHECK int daemon_ready(struct daemon_cli *cli, bool keep_net_admin);
 
 void daemon_exit(struct daemon_cli *cli);

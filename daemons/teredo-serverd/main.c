@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "../common/cli.h"
 #include "conf/conf.h"
@@ -21,6 +22,7 @@
 #include "sys/log.h"
 #include "sys/rand.h"
 #include "sys/raw6.h"
+#include "sys/seccomp.h"
 #include "sys/udp.h"
 #include "teredo/addr.h"
 #include "teredo/report.h"
@@ -269,6 +271,22 @@ setup_limit(struct teredo_server *server)
 	return rc;
 }
 
+/*
+ * Once set up, the server only moves datagrams and answers teredoctl
+ * (sys/seccomp.h; the base covers the loop, memory, time, syslog).
+ */
+static const char *const serverd_syscalls[] = {
+	"recvmmsg", "sendmmsg",	  "recvfrom", "recvmsg", /* the sockets */
+	"accept4",  "getsockopt", "shutdown",		 /* teredoctl */
+};
+static const int serverd_socket_families[] = {AF_UNIX}; /* syslog */
+static const struct seccomp_policy serverd_seccomp = {
+	.allow = serverd_syscalls,
+	.n_allow = ARRAY_SIZE(serverd_syscalls),
+	.socket_families = serverd_socket_families,
+	.n_socket_families = ARRAY_SIZE(serverd_socket_families),
+};
+
 static int
 run(struct serverd *d, struct daemon_cli *cli)
 {
@@ -320,12 +338,19 @@ run(struct serverd *d, struct daemon_cli *cli)
 		log_err(rc, "control socket %s", d->conf.control_socket);
 		return rc;
 	}
+	if ((rc = daemon_restrict_ctl(cli, ctl, d->conf.control_group)) < 0)
+		goto out;
 	ev_set_before_sleep(d->loop, before_sleep, d);
 	if ((rc = ev_signal(d->loop, SIGTERM, daemon_on_signal, d)) < 0 ||
 	    (rc = ev_signal(d->loop, SIGINT, daemon_on_signal, d)) < 0)
 		goto out;
 	if ((rc = daemon_ready(cli, false)) < 0)
 		goto out;
+	if (seccomp_policy_enabled() &&
+	    (rc = seccomp_policy_apply(&serverd_seccomp)) < 0) {
+		log_err(rc, "cannot install the seccomp filter");
+		goto out;
+	}
 	log_info("serving on %u.%u.%u.%u and %u.%u.%u.%u, port %u",
 		 d->server.ipv4[0] >> 24, d->server.ipv4[0] >> 16 & 255,
 		 d->server.ipv4[0] >> 8 & 255, d->server.ipv4[0] & 255,
@@ -355,6 +380,8 @@ main(int argc, char **argv)
 		return daemon_print_conf(
 			conf_server_format(&d.conf, text, sizeof(text)), text);
 	}
+	if (daemon_resolve_user(&cli) < 0)
+		return 1;
 	for (unsigned i = 0; i < SOCK_COUNT; i++)
 		d.fd[i] = -1;
 	d.raw6_fd = -1;

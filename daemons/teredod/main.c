@@ -4,8 +4,10 @@
  * line.
  *
  * Composition: lib/teredo/client decides; this file moves bytes between
- * it and the kernel (a UDP socket, a TUN device, rtnetlink for the address)
- * and answers teredoctl on the control socket.
+ * it and the kernel (a UDP socket, a TUN device) and answers teredoctl on
+ * the control socket.  The address and routes are set by the privileged
+ * parent on the engine's request (privsep.h): this process, the engine,
+ * parses packets with no capability.
  *
  *   UDP socket ──datagrams──> teredo_client_on_udp ──deliver──> TUN
  *   TUN ──IPv6 packets──────> teredo_client_on_tun ──send_udp─> UDP socket
@@ -22,6 +24,7 @@
 #include "../common/cli.h"
 #include "conf/conf.h"
 #include "sys/ctl.h"
+#include "sys/ipc.h"
 #include "sys/ev.h"
 #include "sys/log.h"
 #include "sys/rand.h"
@@ -33,6 +36,7 @@
 #include "teredo/report.h"
 
 #include "datapath.h"
+#include "privsep.h"
 
 #define DEFAULT_CONF "/etc/miredo/miredo.conf"
 #define TUN_BURST 64 /* packets read from the TUN per loop turn */
@@ -52,7 +56,24 @@ struct teredod {
 	struct ip6_addr addr;
 	/* The send queue, receive buffers and offloads (datapath.h). */
 	struct datapath dp;
+	struct teredo_client_config cfg;
+	struct privsep ps; /* the channel to the privileged parent */
+	uint32_t ifindex;
 };
+
+/* Asks the privileged parent (privsep.h) for one change on the tunnel. */
+static int
+ask(struct teredod *d, enum privsep_type type, const uint8_t addr[static 16],
+    uint8_t prefix_len, uint32_t metric)
+{
+	struct privsep_msg m = {.type = type,
+				.ifindex = d->ifindex,
+				.prefix_len = prefix_len,
+				.metric = metric};
+
+	memcpy(m.addr, addr, sizeof(m.addr));
+	return privsep_request(&d->ps, &m);
+}
 
 static void
 io_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf,
@@ -82,12 +103,12 @@ io_address(void *ctx, const struct ip6_addr *addr)
 	int rc;
 
 	if (d->have_addr &&
-	    (rc = rtnl_route6_del(d->ifname, any.bytes, 0,
-				  LAST_RESORT_METRIC)) < 0 &&
+	    (rc = ask(d, PRIVSEP_ROUTE_DEL, any.bytes, 0, LAST_RESORT_METRIC)) <
+		    0 &&
 	    rc != -ESRCH)
 		log_warn(rc, "cannot remove the default route");
 	if (d->have_addr &&
-	    (rc = rtnl_addr6_del(d->ifname, d->addr.bytes, 32)) < 0)
+	    (rc = ask(d, PRIVSEP_ADDR_DEL, d->addr.bytes, 32, 0)) < 0)
 		log_warn(rc, "cannot remove the old address");
 	d->have_addr = false;
 	if (addr == NULL) {
@@ -95,7 +116,7 @@ io_address(void *ctx, const struct ip6_addr *addr)
 		return;
 	}
 	ip6_addr_format(addr, text);
-	if ((rc = rtnl_addr6_add(d->ifname, addr->bytes, 32)) < 0) {
+	if ((rc = ask(d, PRIVSEP_ADDR_ADD, addr->bytes, 32, 0)) < 0) {
 		log_err(rc, "cannot add %s to %s", text, d->ifname);
 		return;
 	}
@@ -107,8 +128,8 @@ io_address(void *ctx, const struct ip6_addr *addr)
 	 * relays): a default route that any other IPv6 connectivity beats
 	 * (RFC 4380 §5.5: Teredo is the last resort; Miredo's metric).
 	 */
-	if ((rc = rtnl_route6_add(d->ifname, any.bytes, 0,
-				  LAST_RESORT_METRIC)) < 0 &&
+	if ((rc = ask(d, PRIVSEP_ROUTE_ADD, any.bytes, 0, LAST_RESORT_METRIC)) <
+		    0 &&
 	    rc != -EEXIST)
 		log_warn(rc, "cannot add the default route through %s",
 			 d->ifname);
@@ -315,54 +336,53 @@ io_advertise(void *ctx, bool on)
 
 	ip6_addr_format(&prefix, text);
 	if (on) {
-		if (add_relay_route(d) == 0)
+		if ((rc = ask(d, PRIVSEP_ROUTE_ADD, prefix.bytes, 32, 0)) < 0 &&
+		    rc != -EEXIST)
+			log_warn(rc, "cannot route %s/32 again", text);
+		else
 			log_info("route %s/32 through %s again", text,
 				 d->ifname);
 		return;
 	}
-	if ((rc = rtnl_route6_del(d->ifname, prefix.bytes, 32, 0)) < 0 &&
+	if ((rc = ask(d, PRIVSEP_ROUTE_DEL, prefix.bytes, 32, 0)) < 0 &&
 	    rc != -ESRCH)
 		log_warn(rc, "cannot withdraw %s/32", text);
 	else
 		log_warn(0, "route %s/32 withdrawn: overloaded", text);
 }
 
+/*
+ * Everything that needs root, before the fork: the sockets, the TUN device
+ * and its configuration, the relay's prefix route.
+ */
 static int
-setup(struct teredod *d)
+setup_privileged(struct teredod *d)
 {
-	struct teredo_client_io io = {
-		.send_udp = io_send_udp,
-		.deliver = io_deliver,
-		.address = io_address,
-		.log = io_log,
-		.random = io_random,
-		.advertise = io_advertise,
-		.ctx = d,
-	};
-	struct teredo_client_config cfg = {
+	struct teredo_client_config *cfg = &d->cfg;
+	uint32_t local_ipv4;
+	int rc;
+
+	*cfg = (struct teredo_client_config){
 		.refresh_ms = d->conf.refresh_interval_s * 1000,
 		.symmetric_nat_support = d->conf.symmetric_nat_support,
 		.nat_probes = true,
 		.relay = conf_client_is_relay(&d->conf),
 		.relay_restricted = d->conf.relay_type == CONF_RELAY_RESTRICTED,
 	};
-	uint32_t local_ipv4;
-	int rc;
-
-	if (!cfg.relay &&
-	    (rc = resolve(d->conf.server_address, &cfg.server_ipv4)) < 0)
+	if (!cfg->relay &&
+	    (rc = resolve(d->conf.server_address, &cfg->server_ipv4)) < 0)
 		return rc;
-	if (!cfg.relay && d->conf.server_address2[0] != '\0' &&
-	    (rc = resolve(d->conf.server_address2, &cfg.server2_ipv4)) < 0)
+	if (!cfg->relay && d->conf.server_address2[0] != '\0' &&
+	    (rc = resolve(d->conf.server_address2, &cfg->server2_ipv4)) < 0)
 		return rc;
 	if ((rc = udp_open(d->conf.bind_ipv4, d->conf.bind_port, &d->udp_fd)) <
 	    0) {
 		log_err(rc, "cannot bind the service port");
 		return rc;
 	}
-	if ((rc = udp_local(d->udp_fd, &local_ipv4, &cfg.local_port)) < 0)
+	if ((rc = udp_local(d->udp_fd, &local_ipv4, &cfg->local_port)) < 0)
 		return rc;
-	cfg.relay_ipv4 = local_ipv4;
+	cfg->relay_ipv4 = local_ipv4;
 	if ((rc = udp_set_buffers(d->udp_fd, SOCKET_BUFFER)) < 0)
 		log_warn(rc, "socket buffers stay at the system default");
 	d->dp.udp_fd = d->udp_fd;
@@ -378,7 +398,8 @@ setup(struct teredod *d)
 	if ((rc = rtnl_link_addrgen_none(d->ifname)) < 0 ||
 	    (rc = rtnl_ipv6_no_autoconf(d->ifname)) < 0 ||
 	    (rc = rtnl_link_up(d->ifname,
-			       cfg.relay ? d->conf.mtu : IP6_MIN_MTU)) < 0) {
+			       cfg->relay ? d->conf.mtu : IP6_MIN_MTU)) < 0 ||
+	    (rc = ipc_ifindex(d->ifname, &d->ifindex)) < 0) {
 		log_err(rc, "cannot configure %s", d->ifname);
 		return rc;
 	}
@@ -388,11 +409,29 @@ setup(struct teredod *d)
 	 * administrator enables net.ipv6.conf.all.forwarding, as for
 	 * Miredo) and whose routing protocol may carry it further.
 	 */
-	if (cfg.relay && (rc = add_relay_route(d)) < 0)
+	if (cfg->relay && (rc = add_relay_route(d)) < 0)
 		return rc;
+	return 0;
+}
+
+/* The engine, after the fork: the state machine and the loop. */
+static int
+setup_engine(struct teredod *d)
+{
+	struct teredo_client_io io = {
+		.send_udp = io_send_udp,
+		.deliver = io_deliver,
+		.address = io_address,
+		.log = io_log,
+		.random = io_random,
+		.advertise = io_advertise,
+		.ctx = d,
+	};
+	int rc;
+
 	if ((d->peers = calloc(d->conf.max_peers, sizeof(*d->peers))) == NULL)
 		return -ENOMEM;
-	if ((rc = teredo_client_init(&d->client, &cfg, &io, d->peers,
+	if ((rc = teredo_client_init(&d->client, &d->cfg, &io, d->peers,
 				     d->conf.max_peers)) < 0) {
 		log_err(rc, "the Teredo server addresses must be global "
 			    "unicast");
@@ -405,13 +444,13 @@ setup(struct teredod *d)
 	    (rc = ev_signal(d->loop, SIGTERM, daemon_on_signal, d)) < 0 ||
 	    (rc = ev_signal(d->loop, SIGINT, daemon_on_signal, d)) < 0)
 		return rc;
-	if (cfg.relay)
+	if (d->cfg.relay)
 		log_info("Teredo relay (%s) on %s, service port %u",
 			 conf_relay_type_name(d->conf.relay_type), d->ifname,
-			 cfg.local_port);
+			 d->cfg.local_port);
 	else
 		log_info("client of %s on %s, service port %u",
-			 d->conf.server_address, d->ifname, cfg.local_port);
+			 d->conf.server_address, d->ifname, d->cfg.local_port);
 	return 0;
 }
 
@@ -421,6 +460,7 @@ main(int argc, char **argv)
 	static struct teredod d = {.udp_fd = -1, .tun_fd = -1};
 	struct ctl_server *ctl = NULL;
 	struct daemon_cli cli;
+	bool is_engine = false;
 	int rc;
 
 	if ((rc = daemon_cli_parse(&cli, argc, argv, DEFAULT_CONF, "")) >= 0)
@@ -433,12 +473,39 @@ main(int argc, char **argv)
 		return daemon_print_conf(
 			conf_client_format(&d.conf, text, sizeof(text)), text);
 	}
+	if (daemon_resolve_user(&cli) < 0)
+		return 1;
 	if ((rc = daemon_start(&cli)) < 0) {
 		fprintf(stderr, "%s: cannot start: %s\n", cli.prog,
 			strerror(-rc));
 		return 1;
 	}
-	if ((rc = ev_open(&d.loop)) < 0 || (rc = setup(&d)) < 0)
+	if ((rc = setup_privileged(&d)) < 0)
+		goto out;
+	{
+		const struct privsep_policy policy = {
+			.ifindex = d.ifindex,
+			.prefix = d.conf.prefix,
+			.relay = d.cfg.relay,
+			.default_metric = LAST_RESORT_METRIC,
+		};
+
+		rc = privsep_start(&d.ps, &cli, &policy, d.ifname, d.cfg.relay,
+				   &is_engine);
+	}
+	if (rc < 0) {
+		log_err(rc, "cannot start the engine");
+		goto out;
+	}
+	if (!is_engine) {
+		/* The parent has run and its engine has ended. */
+		tun_close(d.tun_fd);
+		udp_close(d.udp_fd);
+		daemon_exit(&cli);
+		return rc;
+	}
+	/* The engine: still root until privsep_engine_lockdown(). */
+	if ((rc = ev_open(&d.loop)) < 0 || (rc = setup_engine(&d)) < 0)
 		goto out;
 	if ((rc = daemon_socket_dir(d.conf.control_socket)) < 0 ||
 	    (rc = ctl_server_open(d.loop, d.conf.control_socket, 0660,
@@ -446,7 +513,8 @@ main(int argc, char **argv)
 		log_err(rc, "control socket %s", d.conf.control_socket);
 		goto out;
 	}
-	if ((rc = daemon_ready(&cli, true)) < 0)
+	if ((rc = daemon_restrict_ctl(&cli, ctl, d.conf.control_group)) < 0 ||
+	    (rc = privsep_engine_lockdown(&d.ps, d.loop)) < 0)
 		goto out;
 	teredo_client_start(&d.client, ev_now_update(d.loop));
 	rc = ev_run(d.loop);
@@ -456,6 +524,8 @@ out:
 	udp_close(d.udp_fd);
 	ev_close(d.loop);
 	free(d.peers);
-	daemon_exit(&cli);
+	/* The pidfile is the parent's. */
+	if (!is_engine)
+		daemon_exit(&cli);
 	return rc < 0 ? 1 : 0;
 }

@@ -30,6 +30,7 @@ enum conf_key {
 	KEY_CONTROL_SOCKET,
 	KEY_SERVER_BIND_ADDRESS,
 	KEY_SERVER_BIND_ADDRESS2,
+	KEY_CONTROL_GROUP,
 	KEY_COUNT
 };
 
@@ -50,6 +51,7 @@ static const char *const key_names[KEY_COUNT] = {
 	[KEY_CONTROL_SOCKET] = "ControlSocket",
 	[KEY_SERVER_BIND_ADDRESS] = "ServerBindAddress",
 	[KEY_SERVER_BIND_ADDRESS2] = "ServerBindAddress2",
+	[KEY_CONTROL_GROUP] = "ControlGroup",
 };
 
 /* miredo.conf: Miredo 1.2.6's keys (src/relayd.c), then ours. */
@@ -58,13 +60,14 @@ static const enum conf_key client_keys[] = {
 	KEY_SERVER_ADDRESS2,  KEY_BIND_ADDRESS,		 KEY_BIND_PORT,
 	KEY_PREFIX,	      KEY_INTERFACE_MTU,	 KEY_SYSLOG_FACILITY,
 	KEY_REFRESH_INTERVAL, KEY_SYMMETRIC_NAT_SUPPORT, KEY_MAX_PEERS,
-	KEY_CONTROL_SOCKET,
+	KEY_CONTROL_SOCKET,   KEY_CONTROL_GROUP,
 };
 
 /* miredo-server.conf: Miredo 1.2.6's keys (src/serverd.c), then ours. */
 static const enum conf_key server_keys[] = {
 	KEY_SERVER_BIND_ADDRESS, KEY_SERVER_BIND_ADDRESS2, KEY_PREFIX,
 	KEY_INTERFACE_MTU,	 KEY_SYSLOG_FACILITY,	   KEY_CONTROL_SOCKET,
+	KEY_CONTROL_GROUP,
 };
 
 static const char *const relay_type_names[CONF_RELAY_TYPE_COUNT] = {
@@ -567,6 +570,32 @@ get_path(const struct ctx *ctx, enum conf_key k,
 	return 0;
 }
 
+/* A group name as useradd(8) takes one: [a-z_][a-z0-9_-]*, 32 at most. */
+static int
+get_group(const struct ctx *ctx, char out[static CONF_GROUP_MAX + 1])
+{
+	const struct directive *d = &ctx->dir[KEY_CONTROL_GROUP];
+	const struct tok *t = &d->value;
+	char shown[SHOW_LEN];
+	bool ok = t->len <= CONF_GROUP_MAX;
+
+	show_tok(t, shown);
+	for (size_t i = 0; ok && i < t->len; i++) {
+		uint8_t c = t->p[i];
+
+		ok = (c >= 'a' && c <= 'z') || c == '_' ||
+		     (i > 0 && ((c >= '0' && c <= '9') || c == '-'));
+	}
+	if (!ok)
+		return fail(ctx, d->line,
+			    "invalid group name \"%s\" for ControlGroup: "
+			    "[a-z_][a-z0-9_-]*, at most %d characters",
+			    shown, CONF_GROUP_MAX);
+	memcpy(out, t->p, t->len);
+	out[t->len] = '\0';
+	return 0;
+}
+
 /* Miredo's boolean words (src/conf.c), and 0 or 1. */
 static int
 get_bool(const struct ctx *ctx, enum conf_key k, bool *out)
@@ -803,6 +832,8 @@ client_key(const struct ctx *ctx, enum conf_key k, struct teredo_client_conf *c)
 				&c->max_peers);
 	case KEY_CONTROL_SOCKET:
 		return get_path(ctx, k, c->control_socket);
+	case KEY_CONTROL_GROUP:
+		return get_group(ctx, c->control_group);
 	case KEY_SERVER_BIND_ADDRESS:
 	case KEY_SERVER_BIND_ADDRESS2:
 	case KEY_COUNT:
@@ -883,6 +914,8 @@ server_key(const struct ctx *ctx, enum conf_key k, struct teredo_server_conf *s)
 		return get_facility(ctx, &s->syslog_facility);
 	case KEY_CONTROL_SOCKET:
 		return get_path(ctx, k, s->control_socket);
+	case KEY_CONTROL_GROUP:
+		return get_group(ctx, s->control_group);
 	default:
 		break;
 	}
@@ -976,7 +1009,8 @@ conf_client_format(const struct teredo_client_conf *c, char *buf, size_t cap)
 	    !terminated(c->interface_name, sizeof(c->interface_name)) ||
 	    !terminated(c->server_address, sizeof(c->server_address)) ||
 	    !terminated(c->server_address2, sizeof(c->server_address2)) ||
-	    !terminated(c->control_socket, sizeof(c->control_socket)))
+	    !terminated(c->control_socket, sizeof(c->control_socket)) ||
+	    !terminated(c->control_group, sizeof(c->control_group)))
 		return -EINVAL;
 	strbuf_init(&o, buf, cap);
 	strbuf_put(&o,
@@ -1017,6 +1051,9 @@ conf_client_format(const struct teredo_client_conf *c, char *buf, size_t cap)
 		   c->max_peers);
 	strbuf_put(&o, "%s %s\n", key_name(KEY_CONTROL_SOCKET),
 		   c->control_socket);
+	if (c->control_group[0] != '\0')
+		strbuf_put(&o, "%s %s\n", key_name(KEY_CONTROL_GROUP),
+			   c->control_group);
 	return strbuf_status(&o);
 }
 
@@ -1026,7 +1063,8 @@ conf_server_format(const struct teredo_server_conf *s, char *buf, size_t cap)
 	struct strbuf o;
 
 	if ((unsigned)s->syslog_facility >= CONF_SYSLOG_FACILITY_COUNT ||
-	    !terminated(s->control_socket, sizeof(s->control_socket)))
+	    !terminated(s->control_socket, sizeof(s->control_socket)) ||
+	    !terminated(s->control_group, sizeof(s->control_group)))
 		return -EINVAL;
 	strbuf_init(&o, buf, cap);
 	strbuf_put(&o, "# teredo-serverd configuration, canonical form "
@@ -1040,6 +1078,9 @@ conf_server_format(const struct teredo_server_conf *s, char *buf, size_t cap)
 	strbuf_put(&o, "# Shipworm extension (not known to Miredo)\n");
 	strbuf_put(&o, "%s %s\n", key_name(KEY_CONTROL_SOCKET),
 		   s->control_socket);
+	if (s->control_group[0] != '\0')
+		strbuf_put(&o, "%s %s\n", key_name(KEY_CONTROL_GROUP),
+			   s->control_group);
 	return strbuf_status(&o);
 }
 
@@ -1059,7 +1100,8 @@ conf_client_equal(const struct teredo_client_conf *a,
 	       a->refresh_interval_s == b->refresh_interval_s &&
 	       a->symmetric_nat_support == b->symmetric_nat_support &&
 	       a->max_peers == b->max_peers &&
-	       strcmp(a->control_socket, b->control_socket) == 0;
+	       strcmp(a->control_socket, b->control_socket) == 0 &&
+	       strcmp(a->control_group, b->control_group) == 0;
 }
 
 bool
@@ -1069,7 +1111,8 @@ conf_server_equal(const struct teredo_server_conf *a,
 	return a->server_ipv4 == b->server_ipv4 &&
 	       a->server2_ipv4 == b->server2_ipv4 && a->prefix == b->prefix &&
 	       a->mtu == b->mtu && a->syslog_facility == b->syslog_facility &&
-	       strcmp(a->control_socket, b->control_socket) == 0;
+	       strcmp(a->control_socket, b->control_socket) == 0 &&
+	       strcmp(a->control_group, b->control_group) == 0;
 }
 
 const char *

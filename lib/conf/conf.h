@@ -59,6 +59,7 @@
 #define CONF_IFNAME_MAX 15    /* Linux IFNAMSIZ - 1 */
 #define CONF_HOSTNAME_MAX 253 /* RFC 1035 §2.3.4; a final dot counts */
 #define CONF_PATH_MAX 107     /* sizeof(sun_path) - 1 */
+#define CONF_GROUP_MAX 32     /* a group name (useradd's limit) */
 #define CONF_ERR_LEN 512      /* a good size for the `err` buffer */
 
 /* RelayType (miredo.conf(5)); "relay" is read as an alias of cone. */
@@ -122,6 +123,9 @@ struct teredo_client_conf {
 	bool symmetric_nat_support;  /* client: SymmetricNATSupport, yes */
 	uint32_t max_peers;	     /* MaxPeers, 1024 */
 	char control_socket[CONF_PATH_MAX + 1]; /* ControlSocket */
+	/* ControlGroup: who may use the control socket besides root and the
+	 * daemon's user; "" = the daemon's user's primary group (shipworm). */
+	char control_group[CONF_GROUP_MAX + 1];
 };
 
 /* teredo-serverd: miredo-server.conf. */
@@ -132,8 +136,9 @@ struct teredo_server_conf {
 	uint32_t prefix;       /* Prefix, the top 32 bits; 2001:0:: */
 	uint16_t mtu;	       /* InterfaceMTU advertised in RAs, 1280 */
 	enum conf_syslog_facility syslog_facility;
-	/* Shipworm extension. */
+	/* Shipworm extensions. */
 	char control_socket[CONF_PATH_MAX + 1];
+	char control_group[CONF_GROUP_MAX + 1]; /* ControlGroup, as above */
 };
 
 void conf_client_defaults(struct teredo_client_conf *c);

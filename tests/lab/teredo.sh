@@ -8,6 +8,16 @@ TEREDOD=$SHIPWORM_BUILD/daemons/teredod
 SERVERD=$SHIPWORM_BUILD/daemons/teredo-serverd
 TEREDOCTL=$SHIPWORM_BUILD/tools/teredoctl/teredoctl
 
+# Without -u the daemons run as "shipworm" (README "Privileges"), the
+# account the package creates; a lab run from the source tree makes it
+# when it is missing (as root only: the lab needs root anyway).
+sw_require_user() {
+	getent passwd shipworm >/dev/null && return 0
+	useradd --system --user-group --no-create-home \
+		--home-dir /nonexistent --shell /usr/sbin/nologin shipworm
+}
+if [ "$(id -u)" -eq 0 ]; then sw_require_user; fi
+
 # sw_server HOST IPV4: teredo-serverd on HOST's two addresses.
 sw_server() {
 	local host=$1 ipv4=$2
