@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "shipworm_version.h"
 
 #include "sys/daemon.h"
 #include "sys/ev.h"
@@ -65,7 +66,8 @@ daemon_cli_parse(struct daemon_cli *cli, int argc, char **argv,
 			cli->debug = true;
 			break;
 		case 'V':
-			printf("%s (Shipworm) 0.1.0\n", cli->prog);
+			printf("%s (Shipworm) %s\n", cli->prog,
+			       SHIPWORM_VERSION);
 			return 0;
 		case 'h':
 			printf("Usage: %s [-f] [-c FILE] [-p PIDFILE] [-u "
@@ -82,7 +84,9 @@ daemon_cli_parse(struct daemon_cli *cli, int argc, char **argv,
 			       "up\n"
 			       "  -n, --check         check the configuration, "
 			       "print it canonically, exit\n"
-			       "  -d, --debug         verbose logging\n%s",
+			       "  -d, --debug         verbose logging\n"
+			       "  -h, --help          this help\n"
+			       "  -V, --version       the version\n%s",
 			       cli->prog, default_conf, usage_extra);
 			return 0;
 		default:

@@ -17,6 +17,7 @@
 #include "sys/ctl.h"
 #include "sys/ev.h"
 #include "sys/log.h"
+#include "sys/notify.h"
 #include "sys/raw6.h"
 #include "sys/udp.h"
 #include "teredo/addr.h"
@@ -275,6 +276,8 @@ run(struct serverd *d, struct daemon_cli *cli)
 		goto out;
 	if ((rc = daemon_ready(cli, false)) < 0)
 		goto out;
+	if ((rc = notify_status(1, "serving")) < 0) /* systemd Type=notify */
+		log_warn(rc, "cannot notify the service manager");
 	log_info("serving on %u.%u.%u.%u and %u.%u.%u.%u, port %u",
 		 d->server.ipv4[0] >> 24, d->server.ipv4[0] >> 16 & 255,
 		 d->server.ipv4[0] >> 8 & 255, d->server.ipv4[0] & 255,

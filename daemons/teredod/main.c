@@ -33,6 +33,7 @@
 #include "teredo/report.h"
 
 #include "datapath.h"
+#include "ready.h"
 
 #define DEFAULT_CONF "/etc/miredo/miredo.conf"
 #define TUN_BURST 64 /* packets read from the TUN per loop turn */
@@ -52,6 +53,7 @@ struct teredod {
 	struct ip6_addr addr;
 	/* The send queue, receive buffers and offloads (datapath.h). */
 	struct datapath dp;
+	struct ready ready; /* what systemd was told (ready.h) */
 };
 
 static void
@@ -196,6 +198,7 @@ before_sleep(struct ev_loop *loop, void *arg)
 	uint64_t when;
 
 	datapath_flush(&d->dp);
+	ready_update(&d->ready, &d->client, d->conf.server_address);
 	when = teredo_client_deadline(&d->client);
 
 	if (when == UINT64_MAX)
