@@ -30,8 +30,8 @@ ready_status(const struct teredo_client *c, const char *server, char *out,
 		return true;
 	case TEREDO_CLIENT_PROBE_PRIMARY:
 	case TEREDO_CLIENT_PROBE_SECONDARY:
-		snprintf(out, cap, "qualifying with %s (%s)", server,
-			 teredo_client_state_name(c->state));
+		snprintf(out, cap, "qualifying: %s, server %s",
+			 teredo_client_state_name(c->state), server);
 		return false;
 	case TEREDO_CLIENT_IDLE:
 	default:
