@@ -34,6 +34,7 @@
 
 #include "datapath.h"
 #include "ready.h"
+#include "state.h"
 
 #define DEFAULT_CONF "/etc/miredo/miredo.conf"
 #define TUN_BURST 64 /* packets read from the TUN per loop turn */
@@ -53,7 +54,8 @@ struct teredod {
 	struct ip6_addr addr;
 	/* The send queue, receive buffers and offloads (datapath.h). */
 	struct datapath dp;
-	struct ready ready; /* what systemd was told (ready.h) */
+	struct ready ready;	    /* what systemd was told (ready.h) */
+	struct teredod_state state; /* the address across restarts (state.h) */
 };
 
 static void
@@ -104,6 +106,7 @@ io_address(void *ctx, const struct ip6_addr *addr)
 	d->have_addr = true;
 	d->addr = *addr;
 	log_info("address %s on %s", text, d->ifname);
+	state_save(&d->state, addr);
 	/*
 	 * Native IPv6 destinations through the tunnel too (RFC 4380 §5.2.9,
 	 * relays): a default route that any other IPv6 connectivity beats
@@ -399,6 +402,7 @@ setup(struct teredod *d)
 			    "unicast");
 		return rc;
 	}
+	state_restore(&d->state, d->ifname, &d->client);
 	ev_timer_init(&d->timer, on_timer, d);
 	ev_set_before_sleep(d->loop, before_sleep, d);
 	if ((rc = ev_fd_add(d->loop, d->udp_fd, EV_READ, on_udp, d)) < 0 ||
@@ -419,7 +423,8 @@ setup(struct teredod *d)
 int
 main(int argc, char **argv)
 {
-	static struct teredod d = {.udp_fd = -1, .tun_fd = -1};
+	static struct teredod d = {
+		.udp_fd = -1, .tun_fd = -1, .state = {.fd = -1}};
 	struct ctl_server *ctl = NULL;
 	struct daemon_cli cli;
 	int rc;
@@ -457,6 +462,7 @@ out:
 	udp_close(d.udp_fd);
 	ev_close(d.loop);
 	free(d.peers);
+	state_close(&d.state);
 	daemon_exit(&cli);
 	return rc < 0 ? 1 : 0;
 }
