@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shipworm_version.h"
 #include "sys/ctl.h"
 
 #define TIMEOUT_MS 3000
@@ -45,7 +46,9 @@ usage(FILE *f, int status)
 		   "  control [-d DIR] [release]   ask for control / give it "
 		   "back\n"
 		   "  connect INVITATION           race the candidates "
-		   "(ssh ProxyCommand)\n");
+		   "(ssh ProxyCommand)\n"
+		   "  -h, --help                   this help\n"
+		   "  -V, --version                the version\n");
 	return status;
 }
 
@@ -114,5 +117,9 @@ main(int argc, char **argv)
 		return askpass(ask);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return usage(stdout, 0);
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("assist (Shipworm) %s\n", SHIPWORM_VERSION);
+		return 0;
+	}
 	return usage(stderr, 2);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "shipworm_version.h"
 
 #include "sys/ctl.h"
 #include "sys/daemon.h"
@@ -67,7 +68,8 @@ daemon_cli_parse(struct daemon_cli *cli, int argc, char **argv,
 			cli->debug = true;
 			break;
 		case 'V':
-			printf("%s (Shipworm) 0.1.0, seccomp %s\n", cli->prog,
+			printf("%s (Shipworm) %s, seccomp %s\n", cli->prog,
+			       SHIPWORM_VERSION,
 			       seccomp_policy_enabled() ? "on" : "off");
 			return 0;
 		case 'h':
@@ -86,7 +88,9 @@ daemon_cli_parse(struct daemon_cli *cli, int argc, char **argv,
 			       "up (needs -u)\n"
 			       "  -n, --check         check the configuration, "
 			       "print it canonically, exit\n"
-			       "  -d, --debug         verbose logging\n%s",
+			       "  -d, --debug         verbose logging\n"
+			       "  -h, --help          this help\n"
+			       "  -V, --version       the version\n%s",
 			       cli->prog, default_conf, usage_extra);
 			return 0;
 		default:

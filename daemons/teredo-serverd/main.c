@@ -21,6 +21,7 @@
 #include "sys/ev.h"
 #include "sys/log.h"
 #include "sys/rand.h"
+#include "sys/notify.h"
 #include "sys/raw6.h"
 #include "sys/seccomp.h"
 #include "sys/udp.h"
@@ -346,6 +347,8 @@ run(struct serverd *d, struct daemon_cli *cli)
 		goto out;
 	if ((rc = daemon_ready(cli, false)) < 0)
 		goto out;
+	if ((rc = notify_status(1, "serving")) < 0) /* systemd Type=notify */
+		log_warn(rc, "cannot notify the service manager");
 	if (seccomp_policy_enabled() &&
 	    (rc = seccomp_policy_apply(&serverd_seccomp)) < 0) {
 		log_err(rc, "cannot install the seccomp filter");

@@ -37,6 +37,8 @@
 
 #include "datapath.h"
 #include "privsep.h"
+#include "ready.h"
+#include "state.h"
 
 #define DEFAULT_CONF "/etc/miredo/miredo.conf"
 #define TUN_BURST 64 /* packets read from the TUN per loop turn */
@@ -59,6 +61,8 @@ struct teredod {
 	struct teredo_client_config cfg;
 	struct privsep ps; /* the channel to the privileged parent */
 	uint32_t ifindex;
+	struct ready ready;	    /* what systemd was told (ready.h) */
+	struct teredod_state state; /* the address across restarts (state.h) */
 };
 
 /* Asks the privileged parent (privsep.h) for one change on the tunnel. */
@@ -123,6 +127,7 @@ io_address(void *ctx, const struct ip6_addr *addr)
 	d->have_addr = true;
 	d->addr = *addr;
 	log_info("address %s on %s", text, d->ifname);
+	state_save(&d->state, addr);
 	/*
 	 * Native IPv6 destinations through the tunnel too (RFC 4380 §5.2.9,
 	 * relays): a default route that any other IPv6 connectivity beats
@@ -217,6 +222,7 @@ before_sleep(struct ev_loop *loop, void *arg)
 	uint64_t when;
 
 	datapath_flush(&d->dp);
+	ready_update(&d->ready, &d->client, d->conf.server_address);
 	when = teredo_client_deadline(&d->client);
 
 	if (when == UINT64_MAX)
@@ -437,6 +443,7 @@ setup_engine(struct teredod *d)
 			    "unicast");
 		return rc;
 	}
+	state_restore(&d->state, d->ifname, &d->client);
 	ev_timer_init(&d->timer, on_timer, d);
 	ev_set_before_sleep(d->loop, before_sleep, d);
 	if ((rc = ev_fd_add(d->loop, d->udp_fd, EV_READ, on_udp, d)) < 0 ||
@@ -457,7 +464,8 @@ setup_engine(struct teredod *d)
 int
 main(int argc, char **argv)
 {
-	static struct teredod d = {.udp_fd = -1, .tun_fd = -1};
+	static struct teredod d = {
+		.udp_fd = -1, .tun_fd = -1, .state = {.fd = -1}};
 	struct ctl_server *ctl = NULL;
 	struct daemon_cli cli;
 	bool is_engine = false;
@@ -525,6 +533,7 @@ out:
 	ev_close(d.loop);
 	free(d.peers);
 	/* The pidfile is the parent's. */
+	state_close(&d.state);
 	if (!is_engine)
 		daemon_exit(&cli);
 	return rc < 0 ? 1 : 0;

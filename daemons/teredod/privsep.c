@@ -26,8 +26,9 @@
  * loop, memory, time, syslog).  No socket but syslog's, no exec, no file.
  */
 static const char *const engine_syscalls[] = {
-	"recvmmsg", "sendmmsg", "recvmsg",    "sendmsg",  /* UDP, the channel */
-	"recvfrom", "accept4",	"getsockopt", "shutdown", /* teredoctl */
+	"recvmmsg", "sendmmsg",	 "recvmsg",    "sendmsg", /* UDP, the channel */
+	"recvfrom", "accept4",	 "getsockopt", "shutdown", /* teredoctl */
+	"pwrite64", "ftruncate", "fdatasync", /* the state file (state.h) */
 };
 /* The parent: rtnetlink requests, the channel, the engine's end. */
 static const char *const parent_syscalls[] = {

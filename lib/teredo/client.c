@@ -1611,3 +1611,15 @@ teredo_client_start(struct teredo_client *c, uint64_t now)
 	}
 	qualify_begin(c, now);
 }
+
+void
+teredo_client_restore_flags(struct teredo_client *c, uint32_t mapped_ipv4,
+			    uint16_t mapped_port, uint16_t flags)
+{
+	if (c->cfg.relay || !teredo_flags_valid(flags))
+		return;
+	c->flags = flags;
+	c->flags_mapping.ipv4 = mapped_ipv4;
+	c->flags_mapping.port = mapped_port;
+	c->flags_drawn = true;
+}

@@ -251,6 +251,15 @@ MUST_CHECK int teredo_client_init(struct teredo_client *c,
 
 void teredo_client_start(struct teredo_client *c, uint64_t now_ms);
 
+/*
+ * Before start: the RFC 5991 random bits (`flags`, as in the address) a
+ * previous run used for the mapping mapped_ipv4:mapped_port (teredod's
+ * state file).  If qualification finds that same mapping, the client
+ * keeps them, and so its address; any other mapping draws new bits.
+ */
+void teredo_client_restore_flags(struct teredo_client *c, uint32_t mapped_ipv4,
+				 uint16_t mapped_port, uint16_t flags);
+
 /* A datagram from src:port that arrived on local_ipv4 (0 if unknown). */
 void teredo_client_on_udp(struct teredo_client *c, uint64_t now_ms,
 			  const uint8_t *buf, size_t len, uint32_t src_ipv4,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "shipworm_version.h"
 #include "sys/ctl.h"
 
 #define DEFAULT_SOCKET "/run/shipworm/teredod.sock"
@@ -28,7 +29,9 @@ usage(FILE *f, int status)
 		"  -s, --socket PATH   control socket (default %s;\n"
 		"                      teredo-serverd: "
 		"/run/shipworm/teredo-serverd.sock)\n"
-		"  --json              machine-readable output\n",
+		"  --json              machine-readable output\n"
+		"  -h, --help          this help\n"
+		"  -V, --version       the version\n",
 		DEFAULT_SOCKET);
 	return status;
 }
@@ -40,6 +43,7 @@ main(int argc, char **argv)
 		{"socket", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	static char response[CTL_RESPONSE_MAX + 1];
@@ -49,7 +53,7 @@ main(int argc, char **argv)
 	size_t len = 0;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "s:jh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:jhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			path = optarg;
@@ -59,6 +63,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			return usage(stdout, 0);
+		case 'V':
+			printf("teredoctl (Shipworm) %s\n", SHIPWORM_VERSION);
+			return 0;
 		default:
 			return usage(stderr, 2);
 		}
