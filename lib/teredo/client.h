@@ -30,13 +30,13 @@
 
 #include "base/err.h"
 #include "teredo/packet.h"
+#include "teredo/peers.h"
 #include "wire/ip6.h"
 
 #define TEREDO_RS_INTERVAL_MS 4000	/* RFC 4380 §5.2.1: T */
 #define TEREDO_RS_TRIES 3		/* RFC 4380 §5.2.1: N */
 #define TEREDO_REFRESH_DEFAULT_MS 30000 /* RFC 4380 §5.2 */
 #define TEREDO_REQUALIFY_DELAY_MS 30000 /* PROJECT: after losing the server */
-#define TEREDO_PEER_VALID_MS 30000	/* RFC 4380 §5.2.4 */
 #define TEREDO_BUBBLE_SPACING_MS 2000	/* RFC 4380 §5.2.6 */
 #define TEREDO_BUBBLE_MAX 4		/* per TEREDO_BUBBLE_WINDOW_MS */
 #define TEREDO_BUBBLE_WINDOW_MS 300000
@@ -53,9 +53,6 @@
 #define TEREDO_NEW_PEERS_BURST 32
 #define TEREDO_NEW_PEERS_PER_S 16
 #define TEREDO_SOURCE_BUCKETS 256
-/* A full table gives up an entry that never got an answer once it is this
- * old (one bubble round), before any entry that did. */
-#define TEREDO_PEER_PENDING_MIN_MS 2000
 /*
  * R8 (RFC 4380 §5.4, §7.3.5): a relay that refuses this many new peers in
  * one second (its table full of live entries) withdraws the Teredo prefix
@@ -66,11 +63,6 @@
 #define TEREDO_OVERLOAD_DROPS_PER_S 16
 #define TEREDO_HOLDDOWN_MS 30000
 #define TEREDO_HOLDDOWN_MAX_MS 480000
-#define TEREDO_ECHO_NONCE_LEN \
-	8 /* RFC 4380 §5.2.9: the nonce in the echo data */
-/* Bytes queued per peer awaiting trust: two full-size packets and their
- * queue headers (RFC 4380 §5.2.4, §5.4.1: a bounded queue). */
-#define TEREDO_QUEUE_MAX 2600
 
 enum teredo_client_state {
 	TEREDO_CLIENT_IDLE, /* not started */
@@ -121,30 +113,6 @@ struct teredo_client_stats {
 	uint64_t unreachable_sent;	   /* ICMPv6 errors to our own stack */
 	uint64_t prefix_withdrawals;	   /* relay overloads (R8) */
 	uint64_t drops[TEREDO_CLIENT_DROP_COUNT];
-};
-
-/* One peer: RFC 4380 §5.2 peer entry plus RFC 6081 SNS nonces. */
-struct teredo_peer {
-	bool in_use;
-	bool trusted;
-	struct ip6_addr addr;
-	uint32_t mapped_ipv4; /* where we send: embedded or learned */
-	uint16_t mapped_port;
-	uint64_t last_rx_ms, last_tx_ms, last_use_ms;
-	uint64_t last_bubble_ms;   /* RFC 4380 §5.2.6 spacing */
-	unsigned bubbles;	   /* in the current window */
-	bool gave_up;		   /* said so once in this window */
-	uint64_t bubble_window_ms; /* start of the 300 s window */
-	uint64_t retry_ms;	   /* next bubble round; 0 = none */
-	uint32_t nonce_sent;	   /* RFC 6081 §5.2.1 */
-	uint32_t nonce_received;
-	/* RFC 4380 §5.2.9: the nonce of the echo test toward a native peer;
-	 * `bubbles` counts its echoes as it counts bubbles. */
-	bool echo_pending;   /* a test is running */
-	bool echo_nonce_set; /* echo_nonce is ours (kept after the test) */
-	uint8_t echo_nonce[TEREDO_ECHO_NONCE_LEN];
-	size_t queue_len;
-	uint8_t queue[TEREDO_QUEUE_MAX];
 };
 
 struct teredo_client_io {
@@ -222,10 +190,7 @@ struct teredo_client {
 	unsigned probe_tries;
 	uint64_t probe_deadline_ms;
 
-	struct teredo_peer *peers;
-	size_t peer_cap;
-	size_t peers_pending;	     /* peers with a bubble retry scheduled */
-	size_t last_peer;	     /* index of the peer found last */
+	struct teredo_peers peers;   /* lib/teredo/peers.h */
 	uint64_t echo_window_ms;     /* rate limit of peer-triggered tests */
 	unsigned echo_tests_started; /* in the current second */
 	uint64_t unreach_window_ms;  /* rate limit of our ICMPv6 errors */

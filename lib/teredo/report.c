@@ -118,8 +118,8 @@ teredo_report_peers(const struct teredo_client *c,
 	strbuf_init(&o, buf, cap);
 	strbuf_put(&o, json ? "[" : "%-40s %-21s %-9s %8s %7s %6s\n", "Peer",
 		   "Mapping", "Trusted", "Last rx", "Bubbles", "Queued");
-	for (size_t i = 0; i < c->peer_cap; i++) {
-		const struct teredo_peer *p = &c->peers[i];
+	for (size_t i = 0; i < c->peers.cap; i++) {
+		const struct teredo_peer *p = &c->peers.e[i];
 		uint64_t age = (info->now_ms - p->last_rx_ms) / 1000;
 		char addr[46], ip[16], map[24];
 

@@ -419,7 +419,7 @@ sim_relay_restart(struct sim *s)
 	struct teredo_client_io io = r->client.io;
 
 	if (teredo_client_init(&r->client, &cfg, &io, r->peers,
-			       r->client.peer_cap) < 0)
+			       r->client.peers.cap) < 0)
 		abort();
 	teredo_client_start(&r->client, s->now_ms);
 }
@@ -429,8 +429,8 @@ sim_peers_in_use(const struct sim_host *h)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < h->client.peer_cap; i++)
-		n += h->client.peers[i].in_use;
+	for (size_t i = 0; i < h->client.peers.cap; i++)
+		n += h->client.peers.e[i].in_use;
 	return n;
 }
 

@@ -65,7 +65,8 @@ main(void)
 	      "NAT Special Behaviour   : UPNP: No, PortPreserving: Yes\n"
 	      "Local Mapping           : 10.0.0.2:40000\n"
 	      "External NAT Mapping    : 198.51.100.1:40000\n"
-	      "Address                 : 2001:0:cb00:7178:30:63bf:39cc:9bfe\n");
+	      "Address                 : "
+	      "2001:0:cb00:7178:895:63bf:39cc:9bfe\n");
 	check(NAT_NONE,
 	      "State                   : qualified\n"
 	      "Client Type             : teredo client\n"
@@ -74,7 +75,8 @@ main(void)
 	      "NAT Special Behaviour   : UPNP: No, PortPreserving: Yes\n"
 	      "Local Mapping           : 192.0.2.1:40000\n"
 	      "External NAT Mapping    : 192.0.2.1:40000\n"
-	      "Address                 : 2001:0:cb00:7178:30:63bf:3fff:fdfe\n");
+	      "Address                 : "
+	      "2001:0:cb00:7178:895:63bf:3fff:fdfe\n");
 	check(NAT_BLOCKED,
 	      "State                   : offline\n"
 	      "Error                   : cannot reach the primary Teredo "

@@ -627,9 +627,9 @@ watch_table(struct sim *s, void *arg)
 	(void)s;
 	if (n > w->max_in_use)
 		w->max_in_use = n;
-	for (size_t i = 0; i < c->peer_cap; i++)
-		pending += c->peers[i].in_use && c->peers[i].retry_ms != 0;
-	if (pending != c->peers_pending)
+	for (size_t i = 0; i < c->peers.cap; i++)
+		pending += c->peers.e[i].in_use && c->peers.e[i].retry_ms != 0;
+	if (pending != c->peers.heap_len)
 		w->pending_ok = false;
 	return w->until != NULL && w->until->ping_replies > 0;
 }
