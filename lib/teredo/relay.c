@@ -34,11 +34,12 @@ source_bucket(const struct teredo_client *c, const struct ip6_addr *src)
  * R9 (RFC 4380 §7.3.5): may this native source create one more peer
  * entry?  A token bucket kept as the time it is empty again (GCRA): each
  * entry costs 1/TEREDO_NEW_PEERS_PER_S s, and the source may run
- * TEREDO_NEW_PEERS_BURST entries ahead of the clock.
+ * TEREDO_NEW_PEERS_BURST entries ahead of the clock.  `spend`: take the
+ * entry's cost now.
  */
 static bool
 source_may_add_peer(struct teredo_client *c, uint64_t now,
-		    const struct ip6_addr *src)
+		    const struct ip6_addr *src, bool spend)
 {
 	const uint64_t cost = 1000 / TEREDO_NEW_PEERS_PER_S;
 	uint64_t *busy = &c->source_busy_until_ms[source_bucket(c, src)];
@@ -46,7 +47,8 @@ source_may_add_peer(struct teredo_client *c, uint64_t now,
 
 	if (from + cost > now + TEREDO_NEW_PEERS_BURST * cost)
 		return false;
-	*busy = from + cost;
+	if (spend)
+		*busy = from + cost;
 	return true;
 }
 
@@ -97,6 +99,7 @@ teredo_relay_on_tun(struct teredo_client *c, uint64_t now,
 {
 	struct teredo_addr dst;
 	struct teredo_peer *p;
+	bool may_add;
 
 	/*
 	 * Loop guard: a Teredo source arriving from the native side would be
@@ -122,11 +125,15 @@ teredo_relay_on_tun(struct teredo_client *c, uint64_t now,
 		teredo_node_drop(c, TEREDO_CLIENT_DROP_LOOP);
 		return;
 	}
+	/* R9 first (O(1)): the lookup then serves known peers whatever the
+	 * source's budget, and only a new peer spends it. */
+	may_add = source_may_add_peer(c, now, &h->src, false);
 	if ((p = teredo_peers_find(&c->peers, &h->dst)) == NULL) {
-		if (!source_may_add_peer(c, now, &h->src)) {
+		if (!may_add) {
 			teredo_node_drop(c, TEREDO_CLIENT_DROP_SOURCE_LIMIT);
 			return;
 		}
+		source_may_add_peer(c, now, &h->src, true);
 		if ((p = teredo_node_peer_new(c, now, &h->dst)) == NULL) {
 			teredo_node_drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
 			relay_count_overload(c, now);
