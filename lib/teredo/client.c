@@ -430,19 +430,26 @@ peer_set_retry(struct teredo_client *c, struct teredo_peer *p, uint64_t when)
 /*
  * Creates the entry for `addr` (which has none), making room by the
  * eviction policy of lib/teredo/peers.h (RFC 4380 §7.3.3: a bounded list).
- * NULL, counted, when refused.
+ * `asked`: the stack (a relay: the native side) wants it; `src_ipv4`:
+ * `src_port` the source it counts against (A1), 0 for none.  NULL, the
+ * refusal counted as a drop, when refused.
  */
 struct teredo_peer *
 teredo_node_peer_new(struct teredo_client *c, uint64_t now,
-		     const struct ip6_addr *addr)
+		     const struct ip6_addr *addr, bool asked, uint32_t src_ipv4,
+		     uint16_t src_port, enum teredo_peers_refusal *why)
 {
-	enum teredo_peers_refusal why;
 	struct teredo_peer *p;
 	struct teredo_addr t;
 
-	p = teredo_peers_new(&c->peers, now, addr, true, 0, 0, &why);
-	if (p == NULL)
+	p = teredo_peers_new(&c->peers, now, addr, asked, src_ipv4, src_port,
+			     why);
+	if (p == NULL) {
+		teredo_node_drop(c, *why == TEREDO_PEERS_SOURCE_FULL
+					    ? TEREDO_CLIENT_DROP_SOURCE_LIMIT
+					    : TEREDO_CLIENT_DROP_PEERS_FULL);
 		return NULL;
+	}
 	/* RFC 4380 §5.2.6: a new entry may bubble at once. */
 	p->last_rx_ms = p->last_tx_ms = now - TEREDO_PEER_VALID_MS;
 	p->last_bubble_ms = p->last_tx_ms;
@@ -454,13 +461,22 @@ teredo_node_peer_new(struct teredo_client *c, uint64_t now,
 	return p;
 }
 
-/* The entry for `addr`, created if there is none (NULL: table full). */
+/*
+ * The entry for `addr`, created if there is none (NULL: refused, counted).
+ * An entry inbound traffic creates counts against `src_ipv4`:`src_port`
+ * (A1: no pinning of the table from one source).
+ */
 static struct teredo_peer *
-peer_get(struct teredo_client *c, uint64_t now, const struct ip6_addr *addr)
+peer_get_inbound(struct teredo_client *c, uint64_t now,
+		 const struct ip6_addr *addr, uint32_t src_ipv4,
+		 uint16_t src_port)
 {
+	enum teredo_peers_refusal why;
 	struct teredo_peer *p = peer_find(c, addr);
 
-	return p != NULL ? p : teredo_node_peer_new(c, now, addr);
+	return p != NULL ? p
+			 : teredo_node_peer_new(c, now, addr, false, src_ipv4,
+						src_port, &why);
 }
 
 static void
@@ -903,9 +919,15 @@ teredo_client_on_tun(struct teredo_client *c, uint64_t now, const uint8_t *ip6,
 		teredo_node_drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
 		return;
 	}
-	if ((p = peer_get(c, now, &h.dst)) == NULL) {
-		teredo_node_drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
-		return;
+	/* The stack asks: its entry outranks what strangers created. */
+	if ((p = peer_find(c, &h.dst)) == NULL) {
+		enum teredo_peers_refusal why;
+
+		if ((p = teredo_node_peer_new(c, now, &h.dst, true, 0, 0,
+					      &why)) == NULL)
+			return;
+	} else if (!p->asked) {
+		teredo_peers_set_asked(&c->peers, p, now);
 	}
 	teredo_node_transmit(c, now, p, ip6, len);
 }
@@ -953,11 +975,19 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 		teredo_node_drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
 		return;
 	}
-	if ((p = peer_get(c, now, &pkt->ip6.src)) == NULL) {
-		teredo_node_drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
+	c->stats.bubbles_received++;
+	if ((p = peer_get_inbound(c, now, &pkt->ip6.src, src.mapped_ipv4,
+				  src.mapped_port)) == NULL) {
+		/*
+		 * No room (A1): still the one direct answer RFC 4380 §5.2.3
+		 * asks for, statelessly, so that a peer whose NAT needs it
+		 * gets through a table full of strangers' entries.
+		 */
+		send_bubble_between(c, &c->addr, &pkt->ip6.src, src.mapped_ipv4,
+				    src.mapped_port, pkt->trailers.has_nonce,
+				    pkt->trailers.nonce);
 		return;
 	}
-	c->stats.bubbles_received++;
 	/* RFC 6081 §5.2.4.3: remember the nonce, or zero without one. */
 	p->nonce_received = pkt->trailers.has_nonce ? pkt->trailers.nonce : 0;
 	/* RFC 6081 §5.2.4.2: a direct bubble answering it echoes the nonce. */
@@ -1089,10 +1119,9 @@ on_native_from_relay(struct teredo_client *c, uint64_t now,
 			teredo_node_drop(c, TEREDO_CLIENT_DROP_UNKNOWN_PEER);
 			return;
 		}
-		if ((p = peer_get(c, now, &pkt->ip6.src)) == NULL) {
-			teredo_node_drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
+		if ((p = peer_get_inbound(c, now, &pkt->ip6.src, src_ipv4,
+					  src_port)) == NULL)
 			return;
-		}
 		c->echo_tests_started++;
 	}
 	teredo_peers_touch(&c->peers, p, now);
@@ -1137,10 +1166,21 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 	} else if (teredo_addr_read(&pkt->ip6.src, &src) == 0 &&
 		   src.mapped_ipv4 == src_ipv4 && src.mapped_port == src_port &&
 		   teredo_ipv4_is_global(src_ipv4, NULL, 0)) {
-		/* Rule 3: the embedded mapping matches the outer source. */
+		/*
+		 * Rule 3: the embedded mapping matches the outer source.  The
+		 * packet proves itself: with no room for its entry (the
+		 * source at its limit, the table full of live entries) it is
+		 * still accepted, statelessly; the stack's answer then gets
+		 * an entry that outranks the strangers' (A1).
+		 */
 		if (p == NULL &&
-		    (p = peer_get(c, now, &pkt->ip6.src)) == NULL) {
-			teredo_node_drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
+		    (p = peer_get_inbound(c, now, &pkt->ip6.src, src_ipv4,
+					  src_port)) == NULL) {
+			if (bubble)
+				c->stats.bubbles_received++;
+			else
+				teredo_node_deliver(c, pkt->ip6_packet,
+						    pkt->ip6_len);
 			return;
 		}
 		teredo_node_trust(c, now, p, src_ipv4, src_port);

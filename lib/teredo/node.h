@@ -19,9 +19,13 @@ bool teredo_node_native_reachable(const struct ip6_addr *a);
 /* §5.2.4, §5.4.1: global embedded IPv4 and server, a port. */
 bool teredo_node_dst_valid(const struct teredo_addr *dst);
 
-/* A new entry for `addr`, which has none (NULL: refused, not counted). */
+/* A new entry for `addr`, which has none (NULL: refused, the drop
+ * counted): `asked` by the stack, counted against src_ipv4:src_port. */
 struct teredo_peer *teredo_node_peer_new(struct teredo_client *c, uint64_t now,
-					 const struct ip6_addr *addr);
+					 const struct ip6_addr *addr,
+					 bool asked, uint32_t src_ipv4,
+					 uint16_t src_port,
+					 enum teredo_peers_refusal *why);
 void teredo_node_trust(struct teredo_client *c, uint64_t now,
 		       struct teredo_peer *p, uint32_t ipv4, uint16_t port);
 void teredo_node_heard(struct teredo_client *c, uint64_t now,

@@ -277,10 +277,11 @@ victim(const struct teredo_peers *t, uint64_t now, bool asked)
 {
 	struct teredo_peer *p, *best = NULL;
 
-	/* 1: untrusted past their first round, strangers' first. */
+	/* 1: untrusted past their first round, strangers' first; only the
+	 * stack's own entries give way to the stack's. */
 	if ((p = head(t, 0)) != NULL && may_go(p, now))
 		return p;
-	if ((p = head(t, 2)) != NULL && may_go(p, now))
+	if (asked && (p = head(t, 2)) != NULL && may_go(p, now))
 		return p;
 	/* 2: the stack's own flows before what strangers created. */
 	if (asked) {

@@ -17,8 +17,8 @@
  *
  * Eviction policy (teredo_peers_new on a full table), in order:
  *   1. the least recently used untrusted entry the stack never asked for,
- *      once it had a bubble round (TEREDO_PEER_PENDING_MIN_MS); then an
- *      untrusted one the stack asked for, likewise;
+ *      once it had a bubble round (TEREDO_PEER_PENDING_MIN_MS); then, for
+ *      an entry the stack asks for, an untrusted one it asked for, likewise;
  *   2. for an entry the stack asks for: the least recently used entry
  *      only inbound traffic created, however fresh: strangers never lock
  *      an outbound flow out;

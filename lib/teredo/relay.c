@@ -68,8 +68,10 @@ relay_advertise(struct teredo_client *c, bool on)
  * The peers it has keep being served as long as their packets reach it.
  */
 static void
-relay_count_overload(struct teredo_client *c, uint64_t now)
+relay_count_overload(struct teredo_client *c, uint64_t now,
+		     const struct ip6_addr *src)
 {
+	(void)src;
 	if (now - c->overload_window_ms >= 1000) {
 		c->overload_window_ms = now;
 		c->overload_drops = 0;
@@ -98,6 +100,7 @@ teredo_relay_on_tun(struct teredo_client *c, uint64_t now,
 		    const struct ip6_header *h, const uint8_t *ip6, size_t len)
 {
 	struct teredo_addr dst;
+	enum teredo_peers_refusal why;
 	struct teredo_peer *p;
 	bool may_add;
 
@@ -134,9 +137,14 @@ teredo_relay_on_tun(struct teredo_client *c, uint64_t now,
 			return;
 		}
 		source_may_add_peer(c, now, &h->src, true);
-		if ((p = teredo_node_peer_new(c, now, &h->dst)) == NULL) {
-			teredo_node_drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
-			relay_count_overload(c, now);
+		/* Counted against the client's embedded IPv4:port too (A1,
+		 * A2): destinations made up around one IPv4 cannot pin the
+		 * table. */
+		if ((p = teredo_node_peer_new(c, now, &h->dst, true,
+					      dst.mapped_ipv4, dst.mapped_port,
+					      &why)) == NULL) {
+			if (why == TEREDO_PEERS_FULL)
+				relay_count_overload(c, now, &h->src);
 			return;
 		}
 	}

@@ -133,6 +133,13 @@ internet_send(struct sim *s, uint32_t src_ipv4, uint16_t src_port,
 	enqueue(s, false, src_ipv4, src_port, dst_ipv4, dst_port, buf, len);
 }
 
+void
+sim_inject(struct sim *s, uint32_t src_ipv4, uint16_t src_port,
+	   uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf, size_t len)
+{
+	internet_send(s, src_ipv4, src_port, dst_ipv4, dst_port, buf, len);
+}
+
 /* An IPv6 packet onto the native network; routed when it arrives. */
 static void
 native_send(struct sim *s, const uint8_t *ip6, size_t len)

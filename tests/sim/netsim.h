@@ -180,6 +180,12 @@ size_t sim_peers_in_use(const struct sim_host *h);
 /* Forgets the NAT's mappings and moves its ports: a NAT reboot. */
 void sim_nat_remap(struct sim_host *h);
 
+/* A datagram from anywhere (an attacker, spoofing or not) onto the IPv4
+ * internet, subject to its impairments. */
+void sim_inject(struct sim *s, uint32_t src_ipv4, uint16_t src_port,
+		uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf,
+		size_t len);
+
 uint32_t sim_random(struct sim *s);
 const char *sim_nat_name(enum nat_kind kind);
 
