@@ -61,6 +61,9 @@
  * TEREDO_HOLDDOWN_MAX_MS of the last, up to that.
  */
 #define TEREDO_OVERLOAD_DROPS_PER_S 16
+/* ... asked for by this many native /64s (A2): one source, however busy,
+ * cannot withdraw the prefix. */
+#define TEREDO_OVERLOAD_SOURCES 4
 #define TEREDO_HOLDDOWN_MS 30000
 #define TEREDO_HOLDDOWN_MAX_MS 480000
 
@@ -205,6 +208,8 @@ struct teredo_client {
 	uint32_t holddown_ms;	      /* the next withdrawal's */
 	uint64_t overload_window_ms;  /* this second's start */
 	unsigned overload_drops;      /* peer-table-full in it */
+	unsigned overload_nsources;   /* distinct native /64s refused */
+	uint64_t overload_sources[TEREDO_OVERLOAD_SOURCES];
 	struct teredo_client_stats stats;
 };
 

@@ -62,7 +62,9 @@ relay_advertise(struct teredo_client *c, bool on)
 
 /*
  * R8 (RFC 4380 §5.4, §7.3.5): a relay that turns away
- * TEREDO_OVERLOAD_DROPS_PER_S new peers in a second is overloaded: it
+ * TEREDO_OVERLOAD_DROPS_PER_S new peers in a second, asked for by at least
+ * TEREDO_OVERLOAD_SOURCES native /64s (A2: one attacker is no overload),
+ * is overloaded: it
  * withdraws the Teredo prefix, so that native routing takes the traffic
  * elsewhere, for a hold-down that doubles while overloads keep coming.
  * The peers it has keep being served as long as their packets reach it.
@@ -71,13 +73,26 @@ static void
 relay_count_overload(struct teredo_client *c, uint64_t now,
 		     const struct ip6_addr *src)
 {
-	(void)src;
+	uint64_t net = 0;
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		net = net << 8 | src->bytes[i];
 	if (now - c->overload_window_ms >= 1000) {
 		c->overload_window_ms = now;
 		c->overload_drops = 0;
+		c->overload_nsources = 0;
 	}
+	/* A2: the distinct /64s refused in this second, up to the quorum. */
+	for (i = 0; i < c->overload_nsources; i++)
+		if (c->overload_sources[i] == net)
+			break;
+	if (i == c->overload_nsources &&
+	    c->overload_nsources < TEREDO_OVERLOAD_SOURCES)
+		c->overload_sources[c->overload_nsources++] = net;
 	if (c->prefix_withdrawn ||
-	    ++c->overload_drops < TEREDO_OVERLOAD_DROPS_PER_S)
+	    ++c->overload_drops < TEREDO_OVERLOAD_DROPS_PER_S ||
+	    c->overload_nsources < TEREDO_OVERLOAD_SOURCES)
 		return;
 	if (c->holddown_ms == 0 ||
 	    now - c->advertised_since_ms >= TEREDO_HOLDDOWN_MAX_MS)
@@ -86,9 +101,11 @@ relay_count_overload(struct teredo_client *c, uint64_t now,
 	c->stats.prefix_withdrawals++;
 	teredo_node_log(
 		c,
-		"relay: overloaded (%u new peers refused in 1 s, table full): "
-		"withdrawing the Teredo prefix for %u s",
-		c->overload_drops, c->holddown_ms / 1000);
+		"relay: overloaded (%u new peers refused in 1 s from %u or "
+		"more native /64s, table full): withdrawing the Teredo prefix "
+		"for %u s; known clients are still served",
+		c->overload_drops, TEREDO_OVERLOAD_SOURCES,
+		c->holddown_ms / 1000);
 	if (c->holddown_ms < TEREDO_HOLDDOWN_MAX_MS)
 		c->holddown_ms *= 2;
 	relay_advertise(c, false);

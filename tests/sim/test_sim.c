@@ -1052,7 +1052,7 @@ test_pinning(unsigned seeds)
 						    attacks[a].per_source,
 						    dir == 0, seed, &refused);
 			ok(good == seeds,
-			   "A1: %s pinning the table of a cone client: %s "
+			   "issue 11 A1: %s pinning the table of a cone client: %s "
 			   "(%u/%u seeds; %llu stranger entries refused)",
 			   attacks[a].what,
 			   dir == 0 ? "it still reaches a new peer"

@@ -733,6 +733,55 @@ test_relay_overload(void)
 	advertised = true;
 }
 
+/*
+ * Issue 11 A2: one native /64 pinning a relay's table with clients it
+ * controls, then asking for 16+ new destinations a second, cannot
+ * withdraw the prefix; an overload from many /64s does, and known clients
+ * keep getting native packets while it is withdrawn.
+ */
+static void
+test_relay_overload_one_source(void)
+{
+	struct teredo_client c;
+	struct ip6_addr scanner = native_addr(0xbad), host = native_addr(9);
+	struct ip6_addr mine[PEERS];
+	uint32_t next = 0xc6370000u;
+
+	relay_new(&c);
+	nadvertise = 0;
+	for (uint32_t i = 0; i < PEERS; i++) {
+		mine[i] = teredo(SERVER, 0xc6380000u + i, 6000);
+		native_in(&c, 1000, &scanner, &mine[i]);
+		bubble_from(&c, 1100, &mine[i], 0xc6380000u + i, 6000, NULL,
+			    false);
+	}
+	for (uint64_t t = 1200; t < 20000; t += 250) {
+		for (uint32_t i = 0; i < PEERS; i++)
+			bubble_from(&c, t, &mine[i], 0xc6380000u + i, 6000,
+				    NULL, false);
+		for (unsigned i = 0; i < 8; i++) {
+			struct ip6_addr d = teredo(SERVER, next++, 5000);
+
+			native_in(&c, t, &scanner, &d);
+		}
+	}
+	ok(nadvertise == 0 && teredo_client_prefix_advertised(&c) &&
+		   c.stats.drops[TEREDO_CLIENT_DROP_PEERS_FULL] >=
+			   TEREDO_OVERLOAD_DROPS_PER_S,
+	   "issue 11 A2: one /64 filling the table and asking for 32 new peers a "
+	   "second: the prefix stays (%llu refused)",
+	   (unsigned long long)c.stats.drops[TEREDO_CLIENT_DROP_PEERS_FULL]);
+	relay_flood(&c, 20000, 3 * TEREDO_OVERLOAD_DROPS_PER_S, &next);
+	ok(nadvertise == 1 && !teredo_client_prefix_advertised(&c),
+	   "issue 11 A2: new peers refused for %d /64s: withdrawn",
+	   3 * TEREDO_OVERLOAD_DROPS_PER_S);
+	nsent = 0;
+	native_in(&c, 20100, &host, &mine[0]);
+	ok(nsent == 1 && sent[0].ipv4 == 0xc6380000u && sent[0].port == 6000,
+	   "issue 11 A2: while withdrawn, a known client still gets native packets");
+	advertised = true;
+}
+
 /* T23: 100k spoofed sources leave the table bounded; live peers stay. */
 static void
 test_peer_table_bounded(void)
@@ -772,5 +821,6 @@ main(void)
 	test_relay_mode();
 	test_relay_source_limit();
 	test_relay_overload();
+	test_relay_overload_one_source();
 	return done_testing();
 }
