@@ -617,6 +617,7 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 	}
 	if (p->bubbles >= TEREDO_BUBBLE_MAX) {
 		peer_set_retry(c, p, 0);
+		p->nonce_sent = 0; /* A4: the last round is closed */
 		if (c->cfg.relay) {
 			/*
 			 * RFC 4380 §5.4.1: a relay deletes the entry of a
@@ -1015,6 +1016,23 @@ teredo_node_trust(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 	teredo_peers_set_trusted(&c->peers, p, true, now);
 	p->mapped_ipv4 = ipv4;
 	p->mapped_port = port;
+	p->nonce_sent = 0; /* A4: single use; the round is over */
+}
+
+/*
+ * RFC 6081 §5.2.4.4: does this bubble echo the nonce of our open bubble
+ * round toward p?  A4: a nonce is good once, while its round is open: it
+ * is replaced by the next round, cleared on trust and when the rounds give
+ * up, and refused TEREDO_NONCE_OPEN_MS after its bubble went, so that a
+ * replayed old answer cannot re-point a peer's mapping.
+ */
+bool
+teredo_node_nonce_answers(const struct teredo_peer *p, uint64_t now,
+			  const struct teredo_packet *pkt)
+{
+	return pkt->trailers.has_nonce && p->nonce_sent != 0 &&
+	       pkt->trailers.nonce == p->nonce_sent &&
+	       now - p->last_bubble_ms < TEREDO_NONCE_OPEN_MS;
 }
 
 /* A trusted peer was heard from: it is alive; what waited for it goes. */
@@ -1185,8 +1203,7 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 		}
 		teredo_node_trust(c, now, p, src_ipv4, src_port);
 	} else if (bubble && c->cfg.symmetric_nat_support && p != NULL &&
-		   pkt->trailers.has_nonce && p->nonce_sent != 0 &&
-		   pkt->trailers.nonce == p->nonce_sent) {
+		   teredo_node_nonce_answers(p, now, pkt)) {
 		/*
 		 * RFC 6081 §5.2.4.4: a mismatched mapping is accepted only
 		 * with the nonce we sent; it becomes the peer's mapping.

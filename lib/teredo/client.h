@@ -40,6 +40,8 @@
 #define TEREDO_BUBBLE_SPACING_MS 2000	/* RFC 4380 §5.2.6 */
 #define TEREDO_BUBBLE_MAX 4		/* per TEREDO_BUBBLE_WINDOW_MS */
 #define TEREDO_BUBBLE_WINDOW_MS 300000
+/* A4: how long the nonce of a bubble round is good for its answer. */
+#define TEREDO_NONCE_OPEN_MS (2 * TEREDO_BUBBLE_SPACING_MS)
 #define TEREDO_ECHO_TRIES 4	/* §5.2.9 test: once + 3 repeats, as Miredo */
 #define TEREDO_UNREACH_PER_S 10 /* ICMPv6 errors to the stack, as Miredo */
 #define TEREDO_ECHO_TESTS_PER_S 16 /* started by strangers' packets */

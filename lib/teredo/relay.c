@@ -203,8 +203,7 @@ teredo_relay_on_udp(struct teredo_client *c, uint64_t now,
 	} else if ((src.mapped_ipv4 == src_ipv4 &&
 		    src.mapped_port == src_port &&
 		    teredo_ipv4_is_global(src_ipv4, NULL, 0)) ||
-		   (bubble && pkt->trailers.has_nonce && p->nonce_sent != 0 &&
-		    pkt->trailers.nonce == p->nonce_sent)) {
+		   (bubble && teredo_node_nonce_answers(p, now, pkt))) {
 		teredo_node_trust(c, now, p, src_ipv4, src_port);
 	} else {
 		teredo_node_drop(c, TEREDO_CLIENT_DROP_MAPPING);

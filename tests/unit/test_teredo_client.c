@@ -338,6 +338,16 @@ test_reception(void)
 	ok(p->trusted && p->mapped_port == 9999 && p->queue_len == 0 &&
 		   nsent == 1 && sent[0].port == 9999,
 	   "X4: the right nonce trusts the observed mapping; queue flushed");
+	/* Issue 11 A4: that nonce is spent; replayed from elsewhere, now or
+	 * an hour later, it re-points nothing. */
+	bubble_from(&c, 1250, &peer, 0xc6336499u, 1234, &right, false);
+	bubble_from(&c, 1200 + 3600000, &peer, 0xc6336499u, 1234, &right,
+		    false);
+	ok(p->trusted && p->mapped_ipv4 == 0xc6336405u &&
+		   p->mapped_port == 9999 &&
+		   c.stats.drops[TEREDO_CLIENT_DROP_MAPPING] == 4,
+	   "issue 11 A4: a replayed nonce from another IPv4:port is dropped; "
+	   "the mapping stays");
 
 	teredo_client_link_local(false, &ll);
 	bubble_from(&c, 1300, &ll, 0xc6336405u, 9999, NULL, false);
@@ -534,6 +544,7 @@ test_relay_mode(void)
 				  sym = teredo(SERVER, 0xc6336406u, 7100);
 	const struct teredo_peer *p;
 	struct teredo_packet bubble;
+	uint32_t sym_nonce = 0;
 
 	if (ip6_addr_parse("2001:db8:6::100", &host) < 0)
 		abort();
@@ -593,10 +604,24 @@ test_relay_mode(void)
 					    .nonce = p->nonce_sent};
 
 		bubble_from(&c, 2100, &sym, 0xc6336406u, 9999, &t, false);
+		sym_nonce = t.nonce;
 	}
 	ok(p->trusted && p->mapped_port == 9999,
 	   "R5 extension: the nonce of our bubble trusts a symmetric "
 	   "client's observed mapping");
+	{
+		/* The nonce the client echoed, as an attacker saw it. */
+		struct teredo_trailers t = {.has_nonce = true,
+					    .nonce = sym_nonce};
+
+		bubble_from(&c, 2200, &sym, 0xc6336499u, 1234, &t, false);
+		bubble_from(&c, 2100 + 3600000, &sym, 0xc6336499u, 1234, &t,
+			    false);
+		ok(sym_nonce != 0 && p->mapped_ipv4 == 0xc6336406u &&
+			   p->mapped_port == 9999,
+		   "issue 11 A4: the relay: a replayed nonce from another "
+		   "IPv4:port re-points nothing");
+	}
 
 	/* A silent client: 4 rounds, then the queue is dropped. */
 	{
@@ -768,7 +793,8 @@ test_relay_overload_one_source(void)
 	ok(nadvertise == 0 && teredo_client_prefix_advertised(&c) &&
 		   c.stats.drops[TEREDO_CLIENT_DROP_PEERS_FULL] >=
 			   TEREDO_OVERLOAD_DROPS_PER_S,
-	   "issue 11 A2: one /64 filling the table and asking for 32 new peers a "
+	   "issue 11 A2: one /64 filling the table and asking for 32 new peers "
+	   "a "
 	   "second: the prefix stays (%llu refused)",
 	   (unsigned long long)c.stats.drops[TEREDO_CLIENT_DROP_PEERS_FULL]);
 	relay_flood(&c, 20000, 3 * TEREDO_OVERLOAD_DROPS_PER_S, &next);
@@ -778,7 +804,8 @@ test_relay_overload_one_source(void)
 	nsent = 0;
 	native_in(&c, 20100, &host, &mine[0]);
 	ok(nsent == 1 && sent[0].ipv4 == 0xc6380000u && sent[0].port == 6000,
-	   "issue 11 A2: while withdrawn, a known client still gets native packets");
+	   "issue 11 A2: while withdrawn, a known client still gets native "
+	   "packets");
 	advertised = true;
 }
 
