@@ -111,6 +111,28 @@ random_u32(struct teredo_client *c)
 	return be32_load(b);
 }
 
+/*
+ * A5: the global bubble budget.  Bubbles that unverified input makes us
+ * send (answers to indirect bubbles, rounds toward peers the stack never
+ * asked for, a relay's rounds) spend it: TEREDO_BUBBLE_BUDGET_PER_S, up
+ * to TEREDO_BUBBLE_BUDGET_BURST ahead, kept as the time the bucket is
+ * empty again (GCRA).  false, counted: the n bubbles are not sent.
+ */
+bool
+teredo_node_bubble_budget(struct teredo_client *c, uint64_t now, unsigned n)
+{
+	const uint64_t cost = 1000 / TEREDO_BUBBLE_BUDGET_PER_S;
+	uint64_t from =
+		c->bubble_busy_until_ms > now ? c->bubble_busy_until_ms : now;
+
+	if (from + n * cost > now + TEREDO_BUBBLE_BUDGET_BURST * cost) {
+		c->stats.bubbles_suppressed += n;
+		return false;
+	}
+	c->bubble_busy_until_ms = from + n * cost;
+	return true;
+}
+
 static bool
 same_origin(const struct teredo_origin *a, const struct teredo_origin *b)
 {
@@ -515,6 +537,25 @@ send_bubble(struct teredo_client *c, const struct teredo_peer *p,
 			    nonce);
 }
 
+/* How many bubbles send_direct_bubbles() sends to p. */
+static unsigned
+direct_bubbles(const struct teredo_peer *p)
+{
+	struct teredo_addr t;
+	unsigned n = 0;
+
+	if (teredo_addr_read(&p->addr, &t) < 0)
+		return 0;
+	if (teredo_ipv4_is_global(t.mapped_ipv4, NULL, 0) && t.mapped_port != 0)
+		n++;
+	if ((p->mapped_ipv4 != t.mapped_ipv4 ||
+	     p->mapped_port != t.mapped_port) &&
+	    p->mapped_port != 0 &&
+	    teredo_ipv4_is_global(p->mapped_ipv4, NULL, 0))
+		n++;
+	return n;
+}
+
 /* Direct bubbles to the embedded mapping and to a learned one, if other. */
 static void
 send_direct_bubbles(struct teredo_client *c, const struct teredo_peer *p,
@@ -604,6 +645,7 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 {
 	struct teredo_addr t;
 	char text[46];
+	bool direct;
 
 	if (now - p->bubble_window_ms >= TEREDO_BUBBLE_WINDOW_MS) {
 		p->bubbles = 0;
@@ -654,9 +696,36 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 		peer_set_retry(c, p, 0);
 		return;
 	}
-	/* A cone relay has nothing of its own to open with a direct bubble;
-	 * a restricted one does (RFC 4380 §5.4.1). */
-	if (!c->cfg.relay || c->cfg.relay_restricted)
+	/*
+	 * A cone relay has nothing of its own to open with a direct bubble;
+	 * a restricted one does (RFC 4380 §5.4.1); a client that just
+	 * answered the peer's bubble has opened its NAT already.
+	 */
+	direct = (!c->cfg.relay || c->cfg.relay_restricted) &&
+		 !(p->last_answer_ms != 0 &&
+		   now - p->last_answer_ms < TEREDO_BUBBLE_SPACING_MS);
+	/*
+	 * A5: rounds that strangers asked for (a relay's, or toward a peer
+	 * our stack never asked for) go on only while packets keep asking
+	 * (a round without sends still counts toward giving up), and spend
+	 * the global budget: one packet is never answered by a train of
+	 * bubbles to an address its sender chose.
+	 */
+	if (c->cfg.relay || !p->asked) {
+		if (p->bubbles > 0 && !p->round_wanted) {
+			/* Silent: the next packet may start a round at once. */
+			p->bubbles++;
+			peer_set_retry(c, p, now + TEREDO_BUBBLE_SPACING_MS);
+			return;
+		}
+		if (!teredo_node_bubble_budget(
+			    c, now, 1 + (direct ? direct_bubbles(p) : 0))) {
+			peer_set_retry(c, p, now + TEREDO_BUBBLE_SPACING_MS);
+			return;
+		}
+	}
+	p->round_wanted = false;
+	if (direct)
 		send_direct_bubbles(c, p, false, 0);
 	/*
 	 * RFC 6081 §5.2.4.1: a fresh random nonce in each indirect bubble.
@@ -845,6 +914,7 @@ teredo_node_transmit(struct teredo_client *c, uint64_t now,
 		 * rather than stalling a one-way stream.
 		 */
 		send_to_peer(c, now, p, ip6, len);
+		p->round_wanted = true;
 		if (p->retry_ms == 0)
 			peer_round(c, now, p);
 		return;
@@ -855,6 +925,7 @@ teredo_node_transmit(struct teredo_client *c, uint64_t now,
 	 * (RFC 4380 §5.4.1, RFC 5991 §3.2: C is treated as 0).
 	 */
 	queue_add(c, p, QUEUED_OUT, 0, 0, ip6, len);
+	p->round_wanted = true;
 	if (p->retry_ms == 0)
 		peer_round(c, now, p);
 }
@@ -942,7 +1013,8 @@ teredo_client_on_tun(struct teredo_client *c, uint64_t now, const uint8_t *ip6,
  * trust us.  No peer entry: the relay has no address to key one on.
  */
 static void
-on_relay_bubble(struct teredo_client *c, const struct teredo_packet *pkt)
+on_relay_bubble(struct teredo_client *c, uint64_t now,
+		const struct teredo_packet *pkt)
 {
 	if (!pkt->has_origin || pkt->origin.port == 0 ||
 	    !teredo_ipv4_is_global(pkt->origin.ipv4, NULL, 0) ||
@@ -952,6 +1024,8 @@ on_relay_bubble(struct teredo_client *c, const struct teredo_packet *pkt)
 		return;
 	}
 	c->stats.bubbles_received++;
+	if (!teredo_node_bubble_budget(c, now, 1))
+		return;
 	send_bubble_between(c, &c->addr, &pkt->ip6.src, pkt->origin.ipv4,
 			    pkt->origin.port, pkt->trailers.has_nonce,
 			    pkt->trailers.nonce);
@@ -964,9 +1038,11 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 {
 	struct teredo_addr src;
 	struct teredo_peer *p;
+	bool to_origin;
+	unsigned n;
 
 	if (!teredo_addr_is_teredo(&pkt->ip6.src)) {
-		on_relay_bubble(c, pkt);
+		on_relay_bubble(c, now, pkt);
 		return;
 	}
 	if (teredo_addr_read(&pkt->ip6.src, &src) < 0 ||
@@ -984,27 +1060,45 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 		 * asks for, statelessly, so that a peer whose NAT needs it
 		 * gets through a table full of strangers' entries.
 		 */
-		send_bubble_between(c, &c->addr, &pkt->ip6.src, src.mapped_ipv4,
-				    src.mapped_port, pkt->trailers.has_nonce,
-				    pkt->trailers.nonce);
+		if (teredo_node_bubble_budget(c, now, 1))
+			send_bubble_between(c, &c->addr, &pkt->ip6.src,
+					    src.mapped_ipv4, src.mapped_port,
+					    pkt->trailers.has_nonce,
+					    pkt->trailers.nonce);
 		return;
 	}
 	/* RFC 6081 §5.2.4.3: remember the nonce, or zero without one. */
 	p->nonce_received = pkt->trailers.has_nonce ? pkt->trailers.nonce : 0;
+	p->round_wanted = true; /* the peer is still asking */
+	/*
+	 * A5: one answer per peer per TEREDO_ANSWER_SPACING_MS (a real peer
+	 * bubbles every 2 s), and what strangers make us send spends the
+	 * global budget: a flood of spoofed "server" bubbles is no
+	 * amplifier.
+	 */
+	if (p->last_answer_ms != 0 &&
+	    now - p->last_answer_ms < TEREDO_ANSWER_SPACING_MS)
+		return;
+	to_origin = pkt->has_origin &&
+		    (pkt->origin.ipv4 != src.mapped_ipv4 ||
+		     pkt->origin.port != src.mapped_port) &&
+		    pkt->origin.port != 0 &&
+		    teredo_ipv4_is_global(pkt->origin.ipv4, NULL, 0);
+	n = direct_bubbles(p) + to_origin;
+	if (!p->asked && !teredo_node_bubble_budget(c, now, n))
+		return;
+	p->last_answer_ms = now;
 	/* RFC 6081 §5.2.4.2: a direct bubble answering it echoes the nonce. */
 	send_direct_bubbles(c, p, pkt->trailers.has_nonce, p->nonce_received);
-	if (pkt->has_origin &&
-	    (pkt->origin.ipv4 != src.mapped_ipv4 ||
-	     pkt->origin.port != src.mapped_port) &&
-	    pkt->origin.port != 0 &&
-	    teredo_ipv4_is_global(pkt->origin.ipv4, NULL, 0))
+	if (to_origin)
 		send_bubble(c, p, pkt->origin.ipv4, pkt->origin.port,
 			    pkt->trailers.has_nonce, p->nonce_received);
 	/*
 	 * RFC 6081 §6.1 step 4: a symmetric peer can only get through our
-	 * filter with an answer to a nonce of ours; ask for one (paced).
+	 * filter with an answer to a nonce of ours; ask for one (paced:
+	 * bubble_round keeps the spacing).
 	 */
-	if (!p->trusted && p->retry_ms == 0)
+	if (!p->trusted)
 		bubble_round(c, now, p);
 }
 
@@ -1206,9 +1300,14 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 		   teredo_node_nonce_answers(p, now, pkt)) {
 		/*
 		 * RFC 6081 §5.2.4.4: a mismatched mapping is accepted only
-		 * with the nonce we sent; it becomes the peer's mapping.
+		 * with the nonce we sent; it becomes the peer's mapping.  A
+		 * direct bubble there at once opens the peer's NAT to us
+		 * (§6.1 step 6 without waiting for the peer's next indirect
+		 * bubble).
 		 */
 		teredo_node_trust(c, now, p, src_ipv4, src_port);
+		if (p->asked || teredo_node_bubble_budget(c, now, 1))
+			send_bubble(c, p, src_ipv4, src_port, false, 0);
 	} else {
 		teredo_node_drop(
 			c, p == NULL && !teredo_addr_is_teredo(&pkt->ip6.src)

@@ -40,6 +40,15 @@
 #define TEREDO_BUBBLE_SPACING_MS 2000	/* RFC 4380 §5.2.6 */
 #define TEREDO_BUBBLE_MAX 4		/* per TEREDO_BUBBLE_WINDOW_MS */
 #define TEREDO_BUBBLE_WINDOW_MS 300000
+/*
+ * A5: bubbles sent because of unverified input (answers to indirect
+ * bubbles, rounds toward peers the stack did not ask for, every round of a
+ * relay) spend a global budget; a peer's indirect bubbles are answered at
+ * most once per TEREDO_ANSWER_SPACING_MS.
+ */
+#define TEREDO_BUBBLE_BUDGET_PER_S 100
+#define TEREDO_BUBBLE_BUDGET_BURST 100
+#define TEREDO_ANSWER_SPACING_MS 1000
 /* A4: how long the nonce of a bubble round is good for its answer. */
 #define TEREDO_NONCE_OPEN_MS (2 * TEREDO_BUBBLE_SPACING_MS)
 #define TEREDO_ECHO_TRIES 4	/* §5.2.9 test: once + 3 repeats, as Miredo */
@@ -112,6 +121,7 @@ enum teredo_client_drop {
 struct teredo_client_stats {
 	uint64_t rs_sent, ra_accepted;
 	uint64_t bubbles_sent, bubbles_received;
+	uint64_t bubbles_suppressed; /* A5: over the global bubble budget */
 	uint64_t packets_sent, packets_delivered;
 	uint64_t qualifications, requalifications;
 	uint64_t echo_sent, echo_answered; /* §5.2.9 connectivity tests */
@@ -195,11 +205,12 @@ struct teredo_client {
 	unsigned probe_tries;
 	uint64_t probe_deadline_ms;
 
-	struct teredo_peers peers;   /* lib/teredo/peers.h */
-	uint64_t echo_window_ms;     /* rate limit of peer-triggered tests */
-	unsigned echo_tests_started; /* in the current second */
-	uint64_t unreach_window_ms;  /* rate limit of our ICMPv6 errors */
-	unsigned unreach_sent;	     /* in the current second */
+	struct teredo_peers peers;     /* lib/teredo/peers.h */
+	uint64_t echo_window_ms;       /* rate limit of peer-triggered tests */
+	unsigned echo_tests_started;   /* in the current second */
+	uint64_t bubble_busy_until_ms; /* A5: the bubble budget (GCRA) */
+	uint64_t unreach_window_ms;    /* rate limit of our ICMPv6 errors */
+	unsigned unreach_sent;	       /* in the current second */
 	/* R9: per native source, when its bucket is empty again (GCRA). */
 	uint64_t source_key; /* keys the bucket hash */
 	uint64_t source_busy_until_ms[TEREDO_SOURCE_BUCKETS];

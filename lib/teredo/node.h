@@ -28,6 +28,9 @@ struct teredo_peer *teredo_node_peer_new(struct teredo_client *c, uint64_t now,
 					 enum teredo_peers_refusal *why);
 void teredo_node_trust(struct teredo_client *c, uint64_t now,
 		       struct teredo_peer *p, uint32_t ipv4, uint16_t port);
+/* A5: may n more bubbles go out of the global budget?  (Spends them.) */
+bool teredo_node_bubble_budget(struct teredo_client *c, uint64_t now,
+			       unsigned n);
 /* A4: the bubble echoes the nonce of p's open bubble round. */
 bool teredo_node_nonce_answers(const struct teredo_peer *p, uint64_t now,
 			       const struct teredo_packet *pkt);
