@@ -64,6 +64,12 @@ static const char *const drop_names[TEREDO_CLIENT_DROP_COUNT] = {
 	[TEREDO_CLIENT_DROP_SOURCE_LIMIT] = "source-new-peer-limit",
 };
 
+enum teredo_client_state
+teredo_client_shown_state(const struct teredo_client *c)
+{
+	return c->retrying ? TEREDO_CLIENT_OFFLINE : c->state;
+}
+
 const char *
 teredo_client_state_name(enum teredo_client_state s)
 {
@@ -207,8 +213,13 @@ set_address(struct teredo_client *c, const struct ip6_addr *addr)
 static void
 qualify_begin(struct teredo_client *c, uint64_t now)
 {
+	/* An offline client retrying stays offline, its error shown, until
+	 * a server answers (C). */
+	c->retrying = c->state == TEREDO_CLIENT_OFFLINE ||
+		      (c->retrying && c->state != TEREDO_CLIENT_QUALIFIED);
+	if (!c->retrying)
+		c->error = NULL;
 	c->state = TEREDO_CLIENT_PROBE_PRIMARY;
-	c->error = NULL;
 	c->have_mapping = false;
 	c->refreshing = false;
 	c->nat = TEREDO_NAT_UNKNOWN;
@@ -388,6 +399,8 @@ on_ra(struct teredo_client *c, uint64_t now, const struct teredo_packet *pkt,
 	}
 	c->stats.ra_accepted++;
 	c->last_server_rx_ms = now;
+	c->retrying = false; /* a server answers: no longer offline */
+	c->error = NULL;
 
 	switch (c->state) {
 	case TEREDO_CLIENT_PROBE_PRIMARY:
@@ -1004,6 +1017,18 @@ teredo_client_on_tun(struct teredo_client *c, uint64_t now, const uint8_t *ip6,
 	teredo_node_transmit(c, now, p, ip6, len);
 }
 
+/* C: a bubble round toward a trusted peer whose trust aged; counted once
+ * per round. */
+static void
+reverify(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
+{
+	p->round_wanted = true;
+	if (p->retry_ms != 0 && p->retry_ms > now)
+		return; /* a round is on; the next one comes by itself */
+	c->stats.reverifications++;
+	bubble_round(c, now, p);
+}
+
 /*
  * An indirect bubble from a relay (RFC 4380 §5.4.1; teredo-spec.md §4.13):
  * it comes from a relay's link-local or native address, so only the
@@ -1096,10 +1121,13 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 	/*
 	 * RFC 6081 §6.1 step 4: a symmetric peer can only get through our
 	 * filter with an answer to a nonce of ours; ask for one (paced:
-	 * bubble_round keeps the spacing).
+	 * bubble_round keeps the spacing).  So does a peer whose trust
+	 * aged (C): its mapping may have changed.
 	 */
 	if (!p->trusted)
 		bubble_round(c, now, p);
+	else if (now - p->last_rx_ms >= TEREDO_PEER_VALID_MS)
+		reverify(c, now, p);
 }
 
 /* The peer proved itself at ipv4:port: from now on we send there. */
@@ -1308,6 +1336,24 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 		teredo_node_trust(c, now, p, src_ipv4, src_port);
 		if (p->asked || teredo_node_bubble_budget(c, now, 1))
 			send_bubble(c, p, src_ipv4, src_port, false, 0);
+	} else if (p != NULL && p->trusted && c->cfg.symmetric_nat_support &&
+		   now - p->last_rx_ms >= TEREDO_PEER_VALID_MS) {
+		/*
+		 * C: a peer silent for 30 s speaks from a new mapping (its
+		 * NAT's expired while idle).  Never a permanent drop: hold
+		 * the packet and re-verify, as RFC 6081 §5.2 and the "other
+		 * mapping after > 30 s idle" case of §5.4.4.5 do: a bubble
+		 * round whose nonce, echoed in the peer's direct bubble from
+		 * the new mapping, makes that the peer's mapping; the held
+		 * packets then reach the stack if they came from there.
+		 */
+		if (!bubble)
+			queue_add(c, p, QUEUED_IN, src_ipv4, src_port,
+				  pkt->ip6_packet, pkt->ip6_len);
+		else
+			c->stats.bubbles_received++;
+		reverify(c, now, p);
+		return;
 	} else {
 		teredo_node_drop(
 			c, p == NULL && !teredo_addr_is_teredo(&pkt->ip6.src)

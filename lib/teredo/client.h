@@ -124,6 +124,7 @@ struct teredo_client_stats {
 	uint64_t bubbles_suppressed; /* A5: over the global bubble budget */
 	uint64_t packets_sent, packets_delivered;
 	uint64_t qualifications, requalifications;
+	uint64_t reverifications; /* C: aged peers heard from a new mapping */
 	uint64_t echo_sent, echo_answered; /* §5.2.9 connectivity tests */
 	uint64_t unreachable_sent;	   /* ICMPv6 errors to our own stack */
 	uint64_t prefix_withdrawals;	   /* relay overloads (R8) */
@@ -170,6 +171,7 @@ struct teredo_client {
 	struct teredo_client_io io;
 	enum teredo_client_state state;
 	const char *error; /* why offline (static text) */
+	bool retrying;	   /* qualifying again after offline: shown offline */
 
 	/* Qualification and maintenance (RFC 4380 §5.2.1, §5.2.5). */
 	uint8_t nonce[TEREDO_NONCE_LEN]; /* of the RS in flight */
@@ -247,6 +249,11 @@ void teredo_client_on_timer(struct teredo_client *c, uint64_t now_ms);
 
 /* When teredo_client_on_timer() wants to run next; UINT64_MAX: never. */
 uint64_t teredo_client_deadline(const struct teredo_client *c);
+
+/* The state `show state` reports: offline while an offline client
+ * retries, until a server answers. */
+enum teredo_client_state
+teredo_client_shown_state(const struct teredo_client *c);
 
 /* Windows' vocabulary: "qualified", "probe (primary server)", ... */
 const char *teredo_client_state_name(enum teredo_client_state s);

@@ -63,8 +63,8 @@ teredo_report_state(const struct teredo_client *c,
 		snprintf(text, sizeof(text), "%u", info->configured_port);
 	field(&o, json, &first, "Client Port", "client_port", text);
 	field(&o, json, &first, "State", "state",
-	      teredo_client_state_name(c->state));
-	if (c->state == TEREDO_CLIENT_OFFLINE)
+	      teredo_client_state_name(teredo_client_shown_state(c)));
+	if (teredo_client_shown_state(c) == TEREDO_CLIENT_OFFLINE)
 		field(&o, json, &first, "Error", "error",
 		      c->error != NULL ? c->error : "none");
 	field(&o, json, &first, "Client Type", "client_type",
@@ -177,6 +177,8 @@ teredo_report_client_stats(const struct teredo_client *c,
 	counter(&o, json, &first, "requalifications", s->requalifications);
 	counter(&o, json, &first, "bubbles-sent", s->bubbles_sent);
 	counter(&o, json, &first, "bubbles-received", s->bubbles_received);
+	counter(&o, json, &first, "bubbles-suppressed", s->bubbles_suppressed);
+	counter(&o, json, &first, "reverifications", s->reverifications);
 	counter(&o, json, &first, "packets-sent", s->packets_sent);
 	counter(&o, json, &first, "packets-delivered", s->packets_delivered);
 	counter(&o, json, &first, "echo-tests-sent", s->echo_sent);

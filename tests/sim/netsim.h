@@ -48,6 +48,7 @@ struct sim_mapping {
 	uint32_t rem_ipv4; /* symmetric NATs: one mapping per destination */
 	uint16_t rem_port;
 	unsigned ncontacts;
+	uint64_t last_ms; /* last packet either way (mapping expiry) */
 	struct {
 		uint32_t ipv4;
 		uint16_t port;
@@ -57,6 +58,9 @@ struct sim_mapping {
 struct sim_nat {
 	enum nat_kind kind;
 	uint32_t public_ipv4;
+	/* A mapping idle this long is forgotten (Linux conntrack's UDP
+	 * timeout); 0: never. */
+	uint64_t timeout_ms;
 	unsigned nmappings;
 	struct sim_mapping mappings[SIM_MAX_MAPPINGS];
 };

@@ -103,6 +103,41 @@ main(void)
 	}
 	sim_fini(&s);
 
+	/*
+	 * Issue 11 C: an offline client retrying (every 30 s, 3 RSs 4 s
+	 * apart) reads offline, with its Error line, between the retries
+	 * and during them, until a server answers.
+	 */
+	sim_init(&s, 4);
+	h = sim_add_host(&s, NAT_BLOCKED, NULL);
+	sim_start(&s);
+	sim_run(&s, s.now_ms + 60000, settled, h);
+	{
+		unsigned shown_offline = 0, looks = 0, retries;
+		char text[2048];
+
+		retries = (unsigned)h->client.stats.requalifications;
+		for (unsigned i = 0; i < 100; i++) {
+			sim_run(&s, s.now_ms + 1000, NULL, NULL);
+			if (teredo_report_state(&h->client, &info, false, text,
+						sizeof(text)) < 0)
+				break;
+			looks++;
+			shown_offline +=
+				strstr(text, "State                   : "
+					     "offline\nError                   "
+					     ": cannot reach") != NULL;
+		}
+		retries = (unsigned)h->client.stats.requalifications - retries;
+		ok(retries >= 2 && looks == 100 && shown_offline == looks,
+		   "issue 11 C: an offline client reads offline with its Error "
+		   "while it retries (%u of %u looks, %u retries)",
+		   shown_offline, looks, retries);
+		if (shown_offline != looks)
+			printf("# got:\n%s", text);
+	}
+	sim_fini(&s);
+
 	/* A relay: no server, and whether it carries the Teredo prefix. */
 	sim_init(&s, 3);
 	h = sim_add_relay(&s, 4, false);

@@ -1052,12 +1052,88 @@ test_pinning(unsigned seeds)
 						    attacks[a].per_source,
 						    dir == 0, seed, &refused);
 			ok(good == seeds,
-			   "issue 11 A1: %s pinning the table of a cone client: %s "
+			   "issue 11 A1: %s pinning the table of a cone "
+			   "client: %s "
 			   "(%u/%u seeds; %llu stranger entries refused)",
 			   attacks[a].what,
 			   dir == 0 ? "it still reaches a new peer"
 				    : "a new peer still reaches it",
 			   good, seeds, (unsigned long long)refused);
+		}
+}
+
+/*
+ * Issue 11 C: A pings B (answered); both idle past the NATs' mapping
+ * lifetime (31 s, Linux conntrack's UDP timeout being 30 s); then `again`
+ * (A or B) pings the other: answered within 20 s?
+ */
+static bool
+idle_pair(enum nat_kind ka, enum nat_kind kb, unsigned seed, bool b_again,
+	  uint64_t *reverified)
+{
+	struct sim s;
+	struct sim_host *a, *b, *from, *to;
+	bool got = false;
+
+	sim_init(&s, seed);
+	a = sim_add_host(&s, ka, NULL);
+	b = sim_add_host(&s, kb, NULL);
+	a->nat.timeout_ms = b->nat.timeout_ms = 31000;
+	sim_start(&s);
+	sim_run(&s, s.now_ms + 300000, all_qualified, NULL);
+	if (!a->client.have_addr || !b->client.have_addr)
+		goto out;
+	for (uint16_t i = 0; i < 20 && a->echo_replies == 0; i++) {
+		sim_ping(&s, a, b, i);
+		sim_run(&s, s.now_ms + 1000, got_reply, a);
+	}
+	if (a->echo_replies == 0)
+		goto out;
+	sim_run(&s, s.now_ms + 40000, NULL, NULL); /* idle */
+	from = b_again ? b : a;
+	to = b_again ? a : b;
+	from->echo_replies = 0;
+	for (uint16_t i = 100; i < 120 && from->echo_replies == 0; i++) {
+		sim_ping(&s, from, to, i);
+		sim_run(&s, s.now_ms + 1000, got_reply, from);
+	}
+	got = from->echo_replies > 0;
+	*reverified += a->client.stats.reverifications +
+		       b->client.stats.reverifications;
+out:
+	scenarios++;
+	sim_fini(&s);
+	return got;
+}
+
+/* Issue 11 C, for every NAT pairing that connects, both directions. */
+static void
+test_idle_remap(unsigned seeds)
+{
+	for (int ka = 0; ka < NAT_BLOCKED; ka++)
+		for (int kb = 0; kb < NAT_BLOCKED; kb++) {
+			if (!reachable((enum nat_kind)ka, (enum nat_kind)kb))
+				continue;
+			for (int again = 0; again < 2; again++) {
+				unsigned good = 0;
+				uint64_t rv = 0;
+
+				for (unsigned seed = 1; seed <= seeds; seed++)
+					good += idle_pair((enum nat_kind)ka,
+							  (enum nat_kind)kb,
+							  seed * 31 +
+								  (unsigned)ka,
+							  again == 1, &rv);
+				ok(good == seeds,
+				   "issue 11 C: %s pings %s, 40 s idle (NAT "
+				   "mappings expire), then %s pings: "
+				   "answered in %u/%u seeds (%llu "
+				   "re-verifications)",
+				   sim_nat_name((enum nat_kind)ka),
+				   sim_nat_name((enum nat_kind)kb),
+				   again ? "the second" : "the first", good,
+				   seeds, (unsigned long long)rv);
+			}
 		}
 }
 
@@ -1086,6 +1162,7 @@ main(int argc, char **argv)
 	test_relay_restart(argc > 1 ? 1 : 3);
 	test_relay_after_failed_bubbles(argc > 1 ? 1 : 3);
 	test_pinning(argc > 1 ? 1 : 3);
+	test_idle_remap(argc > 1 ? 1 : 3);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
