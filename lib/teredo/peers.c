@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "base/err.h"
+
 #define NONE TEREDO_PEER_NONE
 
 /* A keyed 64-bit mix (two rounds of the murmur3 finalizer over the key
@@ -428,4 +430,18 @@ teredo_peers_set_asked(struct teredo_peers *t, struct teredo_peer *p,
 	p->asked = true;
 	p->last_use_ms = now;
 	lru_append(t, p);
+}
+
+size_t
+teredo_peers_recent_trusted(const struct teredo_peers *t, struct ip6_addr *out,
+			    size_t max)
+{
+	static const unsigned trusted[] = {3, 1}; /* asked first */
+	size_t n = 0;
+
+	for (size_t k = 0; k < ARRAY_SIZE(trusted); k++)
+		for (uint32_t i = t->lru_tail[trusted[k]]; i != NONE && n < max;
+		     i = t->e[i].lprev)
+			out[n++] = t->e[i].addr;
+	return n;
 }

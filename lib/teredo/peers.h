@@ -137,6 +137,11 @@ uint64_t teredo_peers_next(const struct teredo_peers *t);
 struct teredo_peer *teredo_peers_due(const struct teredo_peers *t,
 				     uint64_t now);
 
+/* The addresses of up to `max` trusted entries, most recently used
+ * first (a relay keeps routes for them while its prefix is withdrawn). */
+size_t teredo_peers_recent_trusted(const struct teredo_peers *t,
+				   struct ip6_addr *out, size_t max);
+
 /* Entries attributed to this IPv4 (*same_port: and to this port), for
  * tests and diagnostics. */
 size_t teredo_peers_from(const struct teredo_peers *t, uint32_t ipv4,

@@ -182,11 +182,34 @@ test_source_limits(void)
 	   "a source at its limit recycles its own untrusted entry");
 }
 
+/* What a withdrawn relay keeps routes for: trusted, most recent first. */
+static void
+test_recent_trusted(void)
+{
+	struct teredo_peers t;
+	struct ip6_addr out[4], a3 = addr(3), a5 = addr(5);
+	size_t n;
+
+	teredo_peers_init(&t, e, CAP, key);
+	for (uint32_t i = 0; i < 8; i++) {
+		struct teredo_peer *p = add(&t, 100 + i, i, true, 0, 0);
+
+		if (i == 3 || i == 5)
+			teredo_peers_set_trusted(&t, p, true, 100 + i);
+	}
+	n = teredo_peers_recent_trusted(&t, out, ARRAY_SIZE(out));
+	ok(n == 2 && ip6_addr_equal(&out[0], &a5) &&
+		   ip6_addr_equal(&out[1], &a3),
+	   "the trusted entries, most recently used first");
+	ok(teredo_peers_recent_trusted(&t, out, 1) == 1, "at most max");
+}
+
 int
 main(void)
 {
 	test_heap_and_index();
 	test_eviction();
 	test_source_limits();
+	test_recent_trusted();
 	return done_testing();
 }
