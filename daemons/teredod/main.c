@@ -45,6 +45,7 @@
 /* RFC 4380 §5.5: Teredo only when nothing else reaches IPv6 (Miredo's). */
 #define LAST_RESORT_METRIC 1029
 #define SOCKET_BUFFER (4 << 20) /* room for a peer's sendmmsg() bursts */
+#define HELD_ROUTES 256		/* known clients routed while withdrawn */
 
 struct teredod {
 	struct teredo_client_conf conf;
@@ -63,6 +64,10 @@ struct teredod {
 	uint32_t ifindex;
 	struct ready ready;	    /* what systemd was told (ready.h) */
 	struct teredod_state state; /* the address across restarts (state.h) */
+	/* Relay, prefix withdrawn: host routes that keep the known clients
+	 * reachable (issue 11 A2). */
+	struct ip6_addr held[HELD_ROUTES];
+	size_t nheld;
 };
 
 /* Asks the privileged parent (privsep.h) for one change on the tunnel. */
@@ -348,13 +353,34 @@ io_advertise(void *ctx, bool on)
 		else
 			log_info("route %s/32 through %s again", text,
 				 d->ifname);
+		for (size_t i = 0; i < d->nheld; i++)
+			if ((rc = ask(d, PRIVSEP_ROUTE_DEL, d->held[i].bytes,
+				      128, 0)) < 0 &&
+			    rc != -ESRCH)
+				log_warn(rc, "cannot remove a client's route");
+		d->nheld = 0;
 		return;
 	}
+	/*
+	 * Issue 11 A2: new clients go to other relays, but the clients the
+	 * relay already serves keep working: a host route each (the most
+	 * recently used HELD_ROUTES trusted ones), before the prefix goes.
+	 */
+	d->nheld = teredo_peers_recent_trusted(&d->client.peers, d->held,
+					       HELD_ROUTES);
+	for (size_t i = 0; i < d->nheld; i++)
+		if ((rc = ask(d, PRIVSEP_ROUTE_ADD, d->held[i].bytes, 128, 0)) <
+			    0 &&
+		    rc != -EEXIST)
+			log_warn(rc, "cannot keep a client's route");
 	if ((rc = ask(d, PRIVSEP_ROUTE_DEL, prefix.bytes, 32, 0)) < 0 &&
 	    rc != -ESRCH)
 		log_warn(rc, "cannot withdraw %s/32", text);
 	else
-		log_warn(0, "route %s/32 withdrawn: overloaded", text);
+		log_warn(0,
+			 "route %s/32 withdrawn: overloaded; %zu known "
+			 "clients keep a host route",
+			 text, d->nheld);
 }
 
 /*

@@ -192,15 +192,20 @@ privsep_check(const struct privsep_policy *p, const struct privsep_msg *m)
 	case PRIVSEP_ROUTE_DEL:
 		if (m->ifindex != p->ifindex)
 			return -EPERM;
-		if (p->relay)
+		if (p->relay) {
 			/* RFC 4380 §5.4: the relay routes the prefix, and
-			 * nothing more specific or wider. */
-			return m->prefix_len == 32 && m->metric == 0 &&
-					       is_teredo_prefix(
-						       p, top32(m->addr)) &&
-					       is_zero(m->addr + 4, 12)
+			 * nothing wider; while it has withdrawn the prefix
+			 * under overload (issue 11 A2), a /128 host route
+			 * inside it keeps each client it already serves. */
+			if (m->metric != 0 ||
+			    !is_teredo_prefix(p, top32(m->addr)))
+				return -EPERM;
+			if (m->prefix_len == 128)
+				return 0;
+			return m->prefix_len == 32 && is_zero(m->addr + 4, 12)
 				       ? 0
 				       : -EPERM;
+		}
 		/* RFC 4380 §5.5: a client's last-resort default route. */
 		return m->prefix_len == 0 && is_zero(m->addr, 16) &&
 				       m->metric == p->default_metric

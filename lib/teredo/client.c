@@ -12,6 +12,7 @@
 #include "base/strbuf.h"
 #include "teredo/addr.h"
 #include "teredo/msg.h"
+#include "teredo/node.h"
 #include "wire/be.h"
 #include "wire/rd.h"
 
@@ -63,6 +64,12 @@ static const char *const drop_names[TEREDO_CLIENT_DROP_COUNT] = {
 	[TEREDO_CLIENT_DROP_SOURCE_LIMIT] = "source-new-peer-limit",
 };
 
+enum teredo_client_state
+teredo_client_shown_state(const struct teredo_client *c)
+{
+	return c->retrying ? TEREDO_CLIENT_OFFLINE : c->state;
+}
+
 const char *
 teredo_client_state_name(enum teredo_client_state s)
 {
@@ -81,8 +88,8 @@ teredo_client_drop_name(enum teredo_client_drop d)
 	return (unsigned)d < ARRAY_SIZE(drop_names) ? drop_names[d] : "?";
 }
 
-__attribute__((format(printf, 2, 3))) static void
-logf_(struct teredo_client *c, const char *fmt, ...)
+void
+teredo_node_log(struct teredo_client *c, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -95,8 +102,8 @@ logf_(struct teredo_client *c, const char *fmt, ...)
 	c->io.log(c->io.ctx, msg);
 }
 
-static void
-drop(struct teredo_client *c, enum teredo_client_drop why)
+void
+teredo_node_drop(struct teredo_client *c, enum teredo_client_drop why)
 {
 	c->stats.drops[why]++;
 }
@@ -108,6 +115,28 @@ random_u32(struct teredo_client *c)
 
 	c->io.random(c->io.ctx, b, sizeof(b));
 	return be32_load(b);
+}
+
+/*
+ * A5: the global bubble budget.  Bubbles that unverified input makes us
+ * send (answers to indirect bubbles, rounds toward peers the stack never
+ * asked for, a relay's rounds) spend it: TEREDO_BUBBLE_BUDGET_PER_S, up
+ * to TEREDO_BUBBLE_BUDGET_BURST ahead, kept as the time the bucket is
+ * empty again (GCRA).  false, counted: the n bubbles are not sent.
+ */
+bool
+teredo_node_bubble_budget(struct teredo_client *c, uint64_t now, unsigned n)
+{
+	const uint64_t cost = 1000 / TEREDO_BUBBLE_BUDGET_PER_S;
+	uint64_t from =
+		c->bubble_busy_until_ms > now ? c->bubble_busy_until_ms : now;
+
+	if (from + n * cost > now + TEREDO_BUBBLE_BUDGET_BURST * cost) {
+		c->stats.bubbles_suppressed += n;
+		return false;
+	}
+	c->bubble_busy_until_ms = from + n * cost;
+	return true;
 }
 
 static bool
@@ -163,8 +192,7 @@ send_probe(struct teredo_client *c)
 static void
 peers_reset(struct teredo_client *c)
 {
-	memset(c->peers, 0, c->peer_cap * sizeof(*c->peers));
-	c->peers_pending = 0;
+	teredo_peers_reset(&c->peers);
 }
 
 static void
@@ -185,8 +213,13 @@ set_address(struct teredo_client *c, const struct ip6_addr *addr)
 static void
 qualify_begin(struct teredo_client *c, uint64_t now)
 {
+	/* An offline client retrying stays offline, its error shown, until
+	 * a server answers (C). */
+	c->retrying = c->state == TEREDO_CLIENT_OFFLINE ||
+		      (c->retrying && c->state != TEREDO_CLIENT_QUALIFIED);
+	if (!c->retrying)
+		c->error = NULL;
 	c->state = TEREDO_CLIENT_PROBE_PRIMARY;
-	c->error = NULL;
 	c->have_mapping = false;
 	c->refreshing = false;
 	c->nat = TEREDO_NAT_UNKNOWN;
@@ -212,8 +245,8 @@ go_offline(struct teredo_client *c, uint64_t now, const char *error)
 	c->error = error;
 	c->probe = PROBE_NONE;
 	c->deadline_ms = now + TEREDO_REQUALIFY_DELAY_MS;
-	logf_(c, "offline: %s; retrying in %u s", error,
-	      TEREDO_REQUALIFY_DELAY_MS / 1000);
+	teredo_node_log(c, "offline: %s; retrying in %u s", error,
+			TEREDO_REQUALIFY_DELAY_MS / 1000);
 }
 
 /* RFC 4380 §5.2: uniform in 75-100 % of the refresh interval. */
@@ -292,7 +325,8 @@ qualified(struct teredo_client *c, uint64_t now)
 	schedule_refresh(c, now);
 	set_address(c, &addr);
 	format_addr(&addr, text);
-	logf_(c, "qualified: %s, NAT %s", text, teredo_nat_type_name(c->nat));
+	teredo_node_log(c, "qualified: %s, NAT %s", text,
+			teredo_nat_type_name(c->nat));
 
 	/* Port probe: only a restricted NAT leaves the question open. */
 	if (c->cfg.nat_probes && c->nat == TEREDO_NAT_RESTRICTED) {
@@ -321,8 +355,9 @@ probe_answer(struct teredo_client *c, uint64_t now, uint32_t src_ipv4,
 			return;
 		/* From 3544: the server offers no port probe. */
 		if (src_port == TEREDO_PORT)
-			logf_(c, "server offers no port probe: NAT reported "
-				 "as restricted");
+			teredo_node_log(
+				c, "server offers no port probe: NAT reported "
+				   "as restricted");
 		c->nat = TEREDO_NAT_RESTRICTED;
 		c->probe = PROBE_NONE;
 	}
@@ -337,7 +372,7 @@ on_ra(struct teredo_client *c, uint64_t now, const struct teredo_packet *pkt,
 
 	if (teredo_ra_read(pkt, &ra) < 0 ||
 	    ra.server_ipv4 != c->cfg.server_ipv4 || ra.confirmation != 0) {
-		drop(c, TEREDO_CLIENT_DROP_BAD_RA);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_BAD_RA);
 		return;
 	}
 	if (c->probe != PROBE_NONE &&
@@ -350,7 +385,7 @@ on_ra(struct teredo_client *c, uint64_t now, const struct teredo_packet *pkt,
 	    c->state == TEREDO_CLIENT_OFFLINE ||
 	    (c->state == TEREDO_CLIENT_QUALIFIED && !c->refreshing) ||
 	    (c->state == TEREDO_CLIENT_PROBE_PRIMARY && c->have_mapping)) {
-		drop(c, TEREDO_CLIENT_DROP_STALE_RA);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_STALE_RA);
 		return;
 	}
 	/* §5.2.1: the RA goes to the link-local source of our RS. */
@@ -359,11 +394,13 @@ on_ra(struct teredo_client *c, uint64_t now, const struct teredo_packet *pkt,
 	    src_ipv4 != (c->state == TEREDO_CLIENT_PROBE_SECONDARY
 				 ? c->cfg.server2_ipv4
 				 : c->cfg.server_ipv4)) {
-		drop(c, TEREDO_CLIENT_DROP_BAD_RA);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_BAD_RA);
 		return;
 	}
 	c->stats.ra_accepted++;
 	c->last_server_rx_ms = now;
+	c->retrying = false; /* a server answers: no longer offline */
+	c->error = NULL;
 
 	switch (c->state) {
 	case TEREDO_CLIENT_PROBE_PRIMARY:
@@ -391,7 +428,8 @@ on_ra(struct teredo_client *c, uint64_t now, const struct teredo_packet *pkt,
 	case TEREDO_CLIENT_QUALIFIED:
 		/* §5.2.5: a changed mapping retires the address. */
 		if (!same_origin(&ra.origin, &c->mapping)) {
-			logf_(c, "NAT mapping changed: qualifying again");
+			teredo_node_log(
+				c, "NAT mapping changed: qualifying again");
 			c->stats.requalifications++;
 			set_address(c, NULL);
 			qualify_begin(c, now);
@@ -406,94 +444,50 @@ on_ra(struct teredo_client *c, uint64_t now, const struct teredo_packet *pkt,
 
 /* ---- peers ---------------------------------------------------------- */
 
-static bool
-peer_is(const struct teredo_peer *p, const struct ip6_addr *addr)
-{
-	return p->in_use && ip6_addr_equal(&p->addr, addr);
-}
-
-/*
- * A linear search, after a look at the peer found last: a data flow asks
- * for the same peer packet after packet.  (A hash index is the next step
- * when tables of thousands of busy peers matter.)
- */
 static struct teredo_peer *
 peer_find(struct teredo_client *c, const struct ip6_addr *addr)
 {
-	if (peer_is(&c->peers[c->last_peer], addr))
-		return &c->peers[c->last_peer];
-	for (size_t i = 0; i < c->peer_cap; i++)
-		if (peer_is(&c->peers[i], addr)) {
-			c->last_peer = i;
-			return &c->peers[i];
-		}
-	return NULL;
+	return teredo_peers_find(&c->peers, addr);
 }
 
 const struct teredo_peer *
 teredo_client_peer(const struct teredo_client *c, const struct ip6_addr *addr)
 {
-	for (size_t i = 0; i < c->peer_cap; i++)
-		if (peer_is(&c->peers[i], addr))
-			return &c->peers[i];
-	return NULL;
+	return teredo_peers_find(&c->peers, addr);
 }
 
 static void
 peer_set_retry(struct teredo_client *c, struct teredo_peer *p, uint64_t when)
 {
-	if (p->retry_ms == 0 && when != 0)
-		c->peers_pending++;
-	else if (p->retry_ms != 0 && when == 0)
-		c->peers_pending--;
-	p->retry_ms = when;
+	teredo_peers_set_retry(&c->peers, p, when);
 }
 
 /*
- * Finds or creates the entry for `addr`.  When the table is full an entry
- * goes (RFC 4380 §7.3.3: a bounded list): first the least recently used
- * of those that never got an answer, once they had a bubble round
- * (TEREDO_PEER_PENDING_MIN_MS), so that a scan of made-up addresses cannot
- * lock real peers out; else the least recently used entry, but never one
- * used within the last TEREDO_PEER_VALID_MS.
+ * Creates the entry for `addr` (which has none), making room by the
+ * eviction policy of lib/teredo/peers.h (RFC 4380 §7.3.3: a bounded list).
+ * `asked`: the stack (a relay: the native side) wants it; `src_ipv4`:
+ * `src_port` the source it counts against (A1), 0 for none.  NULL, the
+ * refusal counted as a drop, when refused.
  */
-static struct teredo_peer *
-peer_new(struct teredo_client *c, uint64_t now, const struct ip6_addr *addr)
+struct teredo_peer *
+teredo_node_peer_new(struct teredo_client *c, uint64_t now,
+		     const struct ip6_addr *addr, bool asked, uint32_t src_ipv4,
+		     uint16_t src_port, enum teredo_peers_refusal *why)
 {
-	struct teredo_peer *p = NULL, *lru = NULL, *stale = NULL;
+	struct teredo_peer *p;
 	struct teredo_addr t;
 
-	for (size_t i = 0; i < c->peer_cap && p == NULL; i++) {
-		struct teredo_peer *q = &c->peers[i];
-
-		if (!q->in_use) {
-			p = q;
-			continue;
-		}
-		if (lru == NULL || q->last_use_ms < lru->last_use_ms)
-			lru = q;
-		if (!q->trusted &&
-		    now - q->last_use_ms >= TEREDO_PEER_PENDING_MIN_MS &&
-		    (stale == NULL || q->last_use_ms < stale->last_use_ms))
-			stale = q;
-	}
+	p = teredo_peers_new(&c->peers, now, addr, asked, src_ipv4, src_port,
+			     why);
 	if (p == NULL) {
-		if (stale != NULL)
-			p = stale;
-		else if (lru != NULL &&
-			 now - lru->last_use_ms >= TEREDO_PEER_VALID_MS)
-			p = lru;
-		else
-			return NULL;
-		peer_set_retry(c, p, 0);
+		teredo_node_drop(c, *why == TEREDO_PEERS_SOURCE_FULL
+					    ? TEREDO_CLIENT_DROP_SOURCE_LIMIT
+					    : TEREDO_CLIENT_DROP_PEERS_FULL);
+		return NULL;
 	}
-	memset(p, 0, sizeof(*p));
-	p->in_use = true;
-	p->addr = *addr;
 	/* RFC 4380 §5.2.6: a new entry may bubble at once. */
 	p->last_rx_ms = p->last_tx_ms = now - TEREDO_PEER_VALID_MS;
 	p->last_bubble_ms = p->last_tx_ms;
-	p->last_use_ms = now;
 	p->bubble_window_ms = now;
 	if (teredo_addr_read(addr, &t) == 0) {
 		p->mapped_ipv4 = t.mapped_ipv4;
@@ -502,13 +496,22 @@ peer_new(struct teredo_client *c, uint64_t now, const struct ip6_addr *addr)
 	return p;
 }
 
-/* The entry for `addr`, created if there is none (NULL: table full). */
+/*
+ * The entry for `addr`, created if there is none (NULL: refused, counted).
+ * An entry inbound traffic creates counts against `src_ipv4`:`src_port`
+ * (A1: no pinning of the table from one source).
+ */
 static struct teredo_peer *
-peer_get(struct teredo_client *c, uint64_t now, const struct ip6_addr *addr)
+peer_get_inbound(struct teredo_client *c, uint64_t now,
+		 const struct ip6_addr *addr, uint32_t src_ipv4,
+		 uint16_t src_port)
 {
+	enum teredo_peers_refusal why;
 	struct teredo_peer *p = peer_find(c, addr);
 
-	return p != NULL ? p : peer_new(c, now, addr);
+	return p != NULL ? p
+			 : teredo_node_peer_new(c, now, addr, false, src_ipv4,
+						src_port, &why);
 }
 
 static void
@@ -545,6 +548,25 @@ send_bubble(struct teredo_client *c, const struct teredo_peer *p,
 	}
 	send_bubble_between(c, src, &p->addr, dst_ipv4, dst_port, with_nonce,
 			    nonce);
+}
+
+/* How many bubbles send_direct_bubbles() sends to p. */
+static unsigned
+direct_bubbles(const struct teredo_peer *p)
+{
+	struct teredo_addr t;
+	unsigned n = 0;
+
+	if (teredo_addr_read(&p->addr, &t) < 0)
+		return 0;
+	if (teredo_ipv4_is_global(t.mapped_ipv4, NULL, 0) && t.mapped_port != 0)
+		n++;
+	if ((p->mapped_ipv4 != t.mapped_ipv4 ||
+	     p->mapped_port != t.mapped_port) &&
+	    p->mapped_port != 0 &&
+	    teredo_ipv4_is_global(p->mapped_ipv4, NULL, 0))
+		n++;
+	return n;
 }
 
 /* Direct bubbles to the embedded mapping and to a learned one, if other. */
@@ -620,7 +642,7 @@ queue_drop_all(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 			break;
 		if (dir == QUEUED_OUT)
 			send_unreachable(c, now, pkt, n);
-		drop(c, why);
+		teredo_node_drop(c, why);
 	}
 	p->queue_len = 0;
 }
@@ -636,6 +658,7 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 {
 	struct teredo_addr t;
 	char text[46];
+	bool direct;
 
 	if (now - p->bubble_window_ms >= TEREDO_BUBBLE_WINDOW_MS) {
 		p->bubbles = 0;
@@ -649,6 +672,7 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 	}
 	if (p->bubbles >= TEREDO_BUBBLE_MAX) {
 		peer_set_retry(c, p, 0);
+		p->nonce_sent = 0; /* A4: the last round is closed */
 		if (c->cfg.relay) {
 			/*
 			 * RFC 4380 §5.4.1: a relay deletes the entry of a
@@ -658,21 +682,22 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 			 */
 			queue_drop_all(c, now, p,
 				       TEREDO_CLIENT_DROP_UNREACHABLE);
-			memset(p, 0, sizeof(*p));
+			teredo_peers_delete(&c->peers, p);
 			return;
 		}
 		if (p->queue_len > 0 && !p->gave_up) {
 			format_addr(&p->addr, text);
-			logf_(c,
-			      "%s unreachable: no direct answer after %u "
-			      "bubbles (our NAT: %s%s)",
-			      text, TEREDO_BUBBLE_MAX,
-			      teredo_nat_type_name(c->nat),
-			      c->symmetric ? "; from behind a symmetric NAT "
-					     "only cone and restricted peers "
-					     "can be reached"
-					   : "; the peer's NAT may be "
-					     "symmetric");
+			teredo_node_log(
+				c,
+				"%s unreachable: no direct answer after %u "
+				"bubbles (our NAT: %s%s)",
+				text, TEREDO_BUBBLE_MAX,
+				teredo_nat_type_name(c->nat),
+				c->symmetric ? "; from behind a symmetric NAT "
+					       "only cone and restricted peers "
+					       "can be reached"
+					     : "; the peer's NAT may be "
+					       "symmetric");
 			p->gave_up = true;
 		}
 		queue_drop_all(c, now, p, TEREDO_CLIENT_DROP_UNREACHABLE);
@@ -684,9 +709,36 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 		peer_set_retry(c, p, 0);
 		return;
 	}
-	/* A cone relay has nothing of its own to open with a direct bubble;
-	 * a restricted one does (RFC 4380 §5.4.1). */
-	if (!c->cfg.relay || c->cfg.relay_restricted)
+	/*
+	 * A cone relay has nothing of its own to open with a direct bubble;
+	 * a restricted one does (RFC 4380 §5.4.1); a client that just
+	 * answered the peer's bubble has opened its NAT already.
+	 */
+	direct = (!c->cfg.relay || c->cfg.relay_restricted) &&
+		 !(p->last_answer_ms != 0 &&
+		   now - p->last_answer_ms < TEREDO_BUBBLE_SPACING_MS);
+	/*
+	 * A5: rounds that strangers asked for (a relay's, or toward a peer
+	 * our stack never asked for) go on only while packets keep asking
+	 * (a round without sends still counts toward giving up), and spend
+	 * the global budget: one packet is never answered by a train of
+	 * bubbles to an address its sender chose.
+	 */
+	if (c->cfg.relay || !p->asked) {
+		if (p->bubbles > 0 && !p->round_wanted) {
+			/* Silent: the next packet may start a round at once. */
+			p->bubbles++;
+			peer_set_retry(c, p, now + TEREDO_BUBBLE_SPACING_MS);
+			return;
+		}
+		if (!teredo_node_bubble_budget(
+			    c, now, 1 + (direct ? direct_bubbles(p) : 0))) {
+			peer_set_retry(c, p, now + TEREDO_BUBBLE_SPACING_MS);
+			return;
+		}
+	}
+	p->round_wanted = false;
+	if (direct)
 		send_direct_bubbles(c, p, false, 0);
 	/*
 	 * RFC 6081 §5.2.4.1: a fresh random nonce in each indirect bubble.
@@ -711,8 +763,8 @@ send_to_peer(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 	c->stats.packets_sent++;
 }
 
-static void
-deliver(struct teredo_client *c, const uint8_t *ip6, size_t len)
+void
+teredo_node_deliver(struct teredo_client *c, const uint8_t *ip6, size_t len)
 {
 	c->io.deliver(c->io.ctx, ip6, len);
 	c->stats.packets_delivered++;
@@ -742,9 +794,9 @@ queue_flush(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 			send_to_peer(c, now, p, pkt, n);
 		else if (src_ipv4 == p->mapped_ipv4 &&
 			 src_port == p->mapped_port)
-			deliver(c, pkt, n);
+			teredo_node_deliver(c, pkt, n);
 		else
-			drop(c, TEREDO_CLIENT_DROP_MAPPING);
+			teredo_node_drop(c, TEREDO_CLIENT_DROP_MAPPING);
 	}
 	p->queue_len = 0;
 	peer_set_retry(c, p, 0);
@@ -757,7 +809,7 @@ queue_add(struct teredo_client *c, struct teredo_peer *p, enum queued_dir dir,
 	uint8_t *q = p->queue + p->queue_len;
 
 	if (len + QUEUE_HDR > sizeof(p->queue) - p->queue_len) {
-		drop(c, TEREDO_CLIENT_DROP_QUEUE_FULL);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_QUEUE_FULL);
 		return;
 	}
 	q[0] = (uint8_t)dir;
@@ -805,11 +857,12 @@ echo_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 		p->bubbles = 0;
 		if (p->queue_len > 0) {
 			format_addr(&p->addr, text);
-			logf_(c,
-			      "%s unreachable: no Teredo relay answered the "
-			      "connectivity test (%u echo requests through "
-			      "our server)",
-			      text, TEREDO_ECHO_TRIES);
+			teredo_node_log(
+				c,
+				"%s unreachable: no Teredo relay answered the "
+				"connectivity test (%u echo requests through "
+				"our server)",
+				text, TEREDO_ECHO_TRIES);
 		}
 		queue_drop_all(c, now, p, TEREDO_CLIENT_DROP_NO_RELAY);
 		return;
@@ -848,8 +901,8 @@ peer_valid(const struct teredo_peer *p, uint64_t now)
 }
 
 /* Only a global unicast IPv6 address is a native peer worth a test. */
-static bool
-native_is_reachable(const struct ip6_addr *a)
+bool
+teredo_node_native_reachable(const struct ip6_addr *a)
 {
 	/* 2000::/3: global unicast (RFC 4291 §2.4); the rest is either
 	 * local scope, multicast or no unicast address at all. */
@@ -857,11 +910,11 @@ native_is_reachable(const struct ip6_addr *a)
 }
 
 /* Sends to a peer now, queues for it, or starts what makes it trusted. */
-static void
-transmit_to_peer(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
-		 const uint8_t *ip6, size_t len)
+void
+teredo_node_transmit(struct teredo_client *c, uint64_t now,
+		     struct teredo_peer *p, const uint8_t *ip6, size_t len)
 {
-	p->last_use_ms = now;
+	teredo_peers_touch(&c->peers, p, now);
 	/* Case 1: a trusted, valid peer. */
 	if (peer_valid(p, now)) {
 		send_to_peer(c, now, p, ip6, len);
@@ -874,6 +927,7 @@ transmit_to_peer(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 		 * rather than stalling a one-way stream.
 		 */
 		send_to_peer(c, now, p, ip6, len);
+		p->round_wanted = true;
 		if (p->retry_ms == 0)
 			peer_round(c, now, p);
 		return;
@@ -884,6 +938,7 @@ transmit_to_peer(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 	 * (RFC 4380 §5.4.1, RFC 5991 §3.2: C is treated as 0).
 	 */
 	queue_add(c, p, QUEUED_OUT, 0, 0, ip6, len);
+	p->round_wanted = true;
 	if (p->retry_ms == 0)
 		peer_round(c, now, p);
 }
@@ -892,133 +947,12 @@ transmit_to_peer(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
  * §5.2.4 and §5.4.1: the embedded IPv4 must be global unicast; Miredo
  * also checks the server field.  Port 0 is no UDP endpoint.
  */
-static bool
-teredo_dst_is_valid(const struct teredo_addr *dst)
+bool
+teredo_node_dst_valid(const struct teredo_addr *dst)
 {
 	return teredo_ipv4_is_global(dst->mapped_ipv4, NULL, 0) &&
 	       teredo_ipv4_is_global(dst->server_ipv4, NULL, 0) &&
 	       dst->mapped_port != 0;
-}
-
-/* The bucket of a native source's /64, by a keyed hash (a murmur3
- * finalizer): a scanner cannot aim at another source's bucket. */
-static size_t
-source_bucket(const struct teredo_client *c, const struct ip6_addr *src)
-{
-	uint64_t x = c->source_key;
-
-	for (size_t i = 0; i < 8; i++)
-		x ^= (uint64_t)src->bytes[i] << (8 * i);
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return (size_t)(x % TEREDO_SOURCE_BUCKETS);
-}
-
-/*
- * R9 (RFC 4380 §7.3.5): may this native source create one more peer
- * entry?  A token bucket kept as the time it is empty again (GCRA): each
- * entry costs 1/TEREDO_NEW_PEERS_PER_S s, and the source may run
- * TEREDO_NEW_PEERS_BURST entries ahead of the clock.
- */
-static bool
-source_may_add_peer(struct teredo_client *c, uint64_t now,
-		    const struct ip6_addr *src)
-{
-	const uint64_t cost = 1000 / TEREDO_NEW_PEERS_PER_S;
-	uint64_t *busy = &c->source_busy_until_ms[source_bucket(c, src)];
-	uint64_t from = *busy > now ? *busy : now;
-
-	if (from + cost > now + TEREDO_NEW_PEERS_BURST * cost)
-		return false;
-	*busy = from + cost;
-	return true;
-}
-
-static void
-relay_advertise(struct teredo_client *c, bool on)
-{
-	c->prefix_withdrawn = !on;
-	if (c->io.advertise != NULL)
-		c->io.advertise(c->io.ctx, on);
-}
-
-/*
- * R8 (RFC 4380 §5.4, §7.3.5): a relay that turns away
- * TEREDO_OVERLOAD_DROPS_PER_S new peers in a second is overloaded: it
- * withdraws the Teredo prefix, so that native routing takes the traffic
- * elsewhere, for a hold-down that doubles while overloads keep coming.
- * The peers it has keep being served as long as their packets reach it.
- */
-static void
-relay_count_overload(struct teredo_client *c, uint64_t now)
-{
-	if (now - c->overload_window_ms >= 1000) {
-		c->overload_window_ms = now;
-		c->overload_drops = 0;
-	}
-	if (c->prefix_withdrawn ||
-	    ++c->overload_drops < TEREDO_OVERLOAD_DROPS_PER_S)
-		return;
-	if (c->holddown_ms == 0 ||
-	    now - c->advertised_since_ms >= TEREDO_HOLDDOWN_MAX_MS)
-		c->holddown_ms = TEREDO_HOLDDOWN_MS;
-	c->withdrawn_until_ms = now + c->holddown_ms;
-	c->stats.prefix_withdrawals++;
-	logf_(c,
-	      "relay: overloaded (%u new peers refused in 1 s, table full): "
-	      "withdrawing the Teredo prefix for %u s",
-	      c->overload_drops, c->holddown_ms / 1000);
-	if (c->holddown_ms < TEREDO_HOLDDOWN_MAX_MS)
-		c->holddown_ms *= 2;
-	relay_advertise(c, false);
-}
-
-/* Relay mode: a packet from the native IPv6 side for a Teredo client. */
-static void
-relay_on_tun(struct teredo_client *c, uint64_t now, const struct ip6_header *h,
-	     const uint8_t *ip6, size_t len)
-{
-	struct teredo_addr dst;
-	struct teredo_peer *p;
-
-	/*
-	 * Loop guard: a Teredo source arriving from the native side would be
-	 * sent back into Teredo (another relay's, or a routing loop).
-	 */
-	if (teredo_addr_is_teredo(&h->src)) {
-		drop(c, TEREDO_CLIENT_DROP_LOOP);
-		return;
-	}
-	if (!native_is_reachable(&h->src)) {
-		drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
-		return;
-	}
-	/* We route 2001::/32 only; anything else is a routing mistake. */
-	if (teredo_addr_read(&h->dst, &dst) < 0 || !teredo_dst_is_valid(&dst)) {
-		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
-		return;
-	}
-	/* Loop guard: never encapsulate toward our own address. */
-	if (c->cfg.relay_ipv4 != 0 && (dst.mapped_ipv4 == c->cfg.relay_ipv4 ||
-				       dst.server_ipv4 == c->cfg.relay_ipv4)) {
-		drop(c, TEREDO_CLIENT_DROP_LOOP);
-		return;
-	}
-	if ((p = peer_find(c, &h->dst)) == NULL) {
-		if (!source_may_add_peer(c, now, &h->src)) {
-			drop(c, TEREDO_CLIENT_DROP_SOURCE_LIMIT);
-			return;
-		}
-		if ((p = peer_new(c, now, &h->dst)) == NULL) {
-			drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
-			relay_count_overload(c, now);
-			return;
-		}
-	}
-	transmit_to_peer(c, now, p, ip6, len);
 }
 
 void
@@ -1033,48 +967,66 @@ teredo_client_on_tun(struct teredo_client *c, uint64_t now, const uint8_t *ip6,
 	/* RFC 4380 §5.2: no Teredo traffic before qualification. */
 	if (c->state != TEREDO_CLIENT_RELAY &&
 	    (c->state != TEREDO_CLIENT_QUALIFIED || !c->have_addr)) {
-		drop(c, TEREDO_CLIENT_DROP_NOT_QUALIFIED);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_NOT_QUALIFIED);
 		return;
 	}
 	rd_init(&rd, ip6, len);
 	if (ip6_header_read(&rd, &h) < 0 ||
 	    (size_t)h.payload_len + IP6_HEADER_LEN > len) {
-		drop(c, TEREDO_CLIENT_DROP_MALFORMED);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_MALFORMED);
 		return;
 	}
 	len = (size_t)h.payload_len + IP6_HEADER_LEN;
 	if (ip6_addr_is_multicast(&h.dst)) {
-		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
 		return;
 	}
 	if (c->cfg.relay) {
-		relay_on_tun(c, now, &h, ip6, len);
+		teredo_relay_on_tun(c, now, &h, ip6, len);
 		return;
 	}
 	/* Relays and servers drop what a Teredo address did not send. */
 	if (!ip6_addr_equal(&h.src, &c->addr)) {
-		drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
 		return;
 	}
 	if (ip6_addr_equal(&h.dst, &c->addr)) {
-		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
 		return;
 	}
 	if (teredo_addr_read(&h.dst, &dst) < 0) {
 		/* Case 2: a native destination, reached through a relay. */
-		if (!native_is_reachable(&h.dst)) {
-			drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
+		if (!teredo_node_native_reachable(&h.dst)) {
+			teredo_node_drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
 			return;
 		}
-	} else if (!teredo_dst_is_valid(&dst)) {
-		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
+	} else if (!teredo_node_dst_valid(&dst)) {
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
 		return;
 	}
-	if ((p = peer_get(c, now, &h.dst)) == NULL) {
-		drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
-		return;
+	/* The stack asks: its entry outranks what strangers created. */
+	if ((p = peer_find(c, &h.dst)) == NULL) {
+		enum teredo_peers_refusal why;
+
+		if ((p = teredo_node_peer_new(c, now, &h.dst, true, 0, 0,
+					      &why)) == NULL)
+			return;
+	} else if (!p->asked) {
+		teredo_peers_set_asked(&c->peers, p, now);
 	}
-	transmit_to_peer(c, now, p, ip6, len);
+	teredo_node_transmit(c, now, p, ip6, len);
+}
+
+/* C: a bubble round toward a trusted peer whose trust aged; counted once
+ * per round. */
+static void
+reverify(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
+{
+	p->round_wanted = true;
+	if (p->retry_ms != 0 && p->retry_ms > now)
+		return; /* a round is on; the next one comes by itself */
+	c->stats.reverifications++;
+	bubble_round(c, now, p);
 }
 
 /*
@@ -1086,16 +1038,19 @@ teredo_client_on_tun(struct teredo_client *c, uint64_t now, const uint8_t *ip6,
  * trust us.  No peer entry: the relay has no address to key one on.
  */
 static void
-on_relay_bubble(struct teredo_client *c, const struct teredo_packet *pkt)
+on_relay_bubble(struct teredo_client *c, uint64_t now,
+		const struct teredo_packet *pkt)
 {
 	if (!pkt->has_origin || pkt->origin.port == 0 ||
 	    !teredo_ipv4_is_global(pkt->origin.ipv4, NULL, 0) ||
 	    ip6_addr_is_multicast(&pkt->ip6.src) ||
 	    ip6_addr_is_unspecified(&pkt->ip6.src)) {
-		drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
 		return;
 	}
 	c->stats.bubbles_received++;
+	if (!teredo_node_bubble_budget(c, now, 1))
+		return;
 	send_bubble_between(c, &c->addr, &pkt->ip6.src, pkt->origin.ipv4,
 			    pkt->origin.port, pkt->trailers.has_nonce,
 			    pkt->trailers.nonce);
@@ -1108,57 +1063,106 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 {
 	struct teredo_addr src;
 	struct teredo_peer *p;
+	bool to_origin;
+	unsigned n;
 
 	if (!teredo_addr_is_teredo(&pkt->ip6.src)) {
-		on_relay_bubble(c, pkt);
+		on_relay_bubble(c, now, pkt);
 		return;
 	}
 	if (teredo_addr_read(&pkt->ip6.src, &src) < 0 ||
 	    !teredo_ipv4_is_global(src.mapped_ipv4, NULL, 0) ||
 	    !teredo_ipv4_is_global(src.server_ipv4, NULL, 0) ||
 	    src.mapped_port == 0) {
-		drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
-		return;
-	}
-	if ((p = peer_get(c, now, &pkt->ip6.src)) == NULL) {
-		drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
 		return;
 	}
 	c->stats.bubbles_received++;
+	if ((p = peer_get_inbound(c, now, &pkt->ip6.src, src.mapped_ipv4,
+				  src.mapped_port)) == NULL) {
+		/*
+		 * No room (A1): still the one direct answer RFC 4380 §5.2.3
+		 * asks for, statelessly, so that a peer whose NAT needs it
+		 * gets through a table full of strangers' entries.
+		 */
+		if (teredo_node_bubble_budget(c, now, 1))
+			send_bubble_between(c, &c->addr, &pkt->ip6.src,
+					    src.mapped_ipv4, src.mapped_port,
+					    pkt->trailers.has_nonce,
+					    pkt->trailers.nonce);
+		return;
+	}
 	/* RFC 6081 §5.2.4.3: remember the nonce, or zero without one. */
 	p->nonce_received = pkt->trailers.has_nonce ? pkt->trailers.nonce : 0;
+	p->round_wanted = true; /* the peer is still asking */
+	/*
+	 * A5: one answer per peer per TEREDO_ANSWER_SPACING_MS (a real peer
+	 * bubbles every 2 s), and what strangers make us send spends the
+	 * global budget: a flood of spoofed "server" bubbles is no
+	 * amplifier.
+	 */
+	if (p->last_answer_ms != 0 &&
+	    now - p->last_answer_ms < TEREDO_ANSWER_SPACING_MS)
+		return;
+	to_origin = pkt->has_origin &&
+		    (pkt->origin.ipv4 != src.mapped_ipv4 ||
+		     pkt->origin.port != src.mapped_port) &&
+		    pkt->origin.port != 0 &&
+		    teredo_ipv4_is_global(pkt->origin.ipv4, NULL, 0);
+	n = direct_bubbles(p) + to_origin;
+	if (!p->asked && !teredo_node_bubble_budget(c, now, n))
+		return;
+	p->last_answer_ms = now;
 	/* RFC 6081 §5.2.4.2: a direct bubble answering it echoes the nonce. */
 	send_direct_bubbles(c, p, pkt->trailers.has_nonce, p->nonce_received);
-	if (pkt->has_origin &&
-	    (pkt->origin.ipv4 != src.mapped_ipv4 ||
-	     pkt->origin.port != src.mapped_port) &&
-	    pkt->origin.port != 0 &&
-	    teredo_ipv4_is_global(pkt->origin.ipv4, NULL, 0))
+	if (to_origin)
 		send_bubble(c, p, pkt->origin.ipv4, pkt->origin.port,
 			    pkt->trailers.has_nonce, p->nonce_received);
 	/*
 	 * RFC 6081 §6.1 step 4: a symmetric peer can only get through our
-	 * filter with an answer to a nonce of ours; ask for one (paced).
+	 * filter with an answer to a nonce of ours; ask for one (paced:
+	 * bubble_round keeps the spacing).  So does a peer whose trust
+	 * aged (C): its mapping may have changed.
 	 */
-	if (!p->trusted && p->retry_ms == 0)
+	if (!p->trusted)
 		bubble_round(c, now, p);
+	else if (now - p->last_rx_ms >= TEREDO_PEER_VALID_MS)
+		reverify(c, now, p);
 }
 
 /* The peer proved itself at ipv4:port: from now on we send there. */
-static void
-peer_trust(struct teredo_peer *p, uint32_t ipv4, uint16_t port)
+void
+teredo_node_trust(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
+		  uint32_t ipv4, uint16_t port)
 {
-	p->trusted = true;
+	teredo_peers_set_trusted(&c->peers, p, true, now);
 	p->mapped_ipv4 = ipv4;
 	p->mapped_port = port;
+	p->nonce_sent = 0; /* A4: single use; the round is over */
+}
+
+/*
+ * RFC 6081 §5.2.4.4: does this bubble echo the nonce of our open bubble
+ * round toward p?  A4: a nonce is good once, while its round is open: it
+ * is replaced by the next round, cleared on trust and when the rounds give
+ * up, and refused TEREDO_NONCE_OPEN_MS after its bubble went, so that a
+ * replayed old answer cannot re-point a peer's mapping.
+ */
+bool
+teredo_node_nonce_answers(const struct teredo_peer *p, uint64_t now,
+			  const struct teredo_packet *pkt)
+{
+	return pkt->trailers.has_nonce && p->nonce_sent != 0 &&
+	       pkt->trailers.nonce == p->nonce_sent &&
+	       now - p->last_bubble_ms < TEREDO_NONCE_OPEN_MS;
 }
 
 /* A trusted peer was heard from: it is alive; what waited for it goes. */
-static void
-peer_heard(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
+void
+teredo_node_heard(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 {
 	p->last_rx_ms = now;
-	p->last_use_ms = now;
+	teredo_peers_touch(&c->peers, p, now);
 	p->bubbles = 0;
 	queue_flush(c, now, p);
 }
@@ -1225,24 +1229,25 @@ on_native_from_relay(struct teredo_client *c, uint64_t now,
 		if (!p->echo_pending)
 			return;
 		p->echo_pending = false;
-		peer_trust(p, src_ipv4, src_port);
+		teredo_node_trust(c, now, p, src_ipv4, src_port);
 		c->stats.echo_answered++;
 		format_addr(&p->addr, text);
 		ipv4_format(src_ipv4, ip);
-		logf_(c, "%s reachable through the Teredo relay %s:%u", text,
-		      ip, src_port);
-		peer_heard(c, now, p);
+		teredo_node_log(c,
+				"%s reachable through the Teredo relay %s:%u",
+				text, ip, src_port);
+		teredo_node_heard(c, now, p);
 		return; /* our own test: not for the stack */
 	}
 	/* Rule 1: a trusted native peer through its known relay. */
 	if (p != NULL && p->trusted && p->mapped_ipv4 == src_ipv4 &&
 	    p->mapped_port == src_port) {
-		peer_heard(c, now, p);
-		deliver(c, pkt->ip6_packet, pkt->ip6_len);
+		teredo_node_heard(c, now, p);
+		teredo_node_deliver(c, pkt->ip6_packet, pkt->ip6_len);
 		return;
 	}
-	if (!native_is_reachable(&pkt->ip6.src)) {
-		drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
+	if (!teredo_node_native_reachable(&pkt->ip6.src)) {
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_BAD_SOURCE);
 		return;
 	}
 	if (p == NULL) {
@@ -1251,16 +1256,15 @@ on_native_from_relay(struct teredo_client *c, uint64_t now,
 			c->echo_tests_started = 0;
 		}
 		if (c->echo_tests_started >= TEREDO_ECHO_TESTS_PER_S) {
-			drop(c, TEREDO_CLIENT_DROP_UNKNOWN_PEER);
+			teredo_node_drop(c, TEREDO_CLIENT_DROP_UNKNOWN_PEER);
 			return;
 		}
-		if ((p = peer_get(c, now, &pkt->ip6.src)) == NULL) {
-			drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
+		if ((p = peer_get_inbound(c, now, &pkt->ip6.src, src_ipv4,
+					  src_port)) == NULL)
 			return;
-		}
 		c->echo_tests_started++;
 	}
-	p->last_use_ms = now;
+	teredo_peers_touch(&c->peers, p, now);
 	queue_add(c, p, QUEUED_IN, src_ipv4, src_port, pkt->ip6_packet,
 		  pkt->ip6_len);
 	if (p->retry_ms == 0)
@@ -1277,18 +1281,18 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 	bool bubble = teredo_packet_is_bubble(pkt);
 
 	if (!c->have_addr) {
-		drop(c, TEREDO_CLIENT_DROP_NOT_QUALIFIED);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_NOT_QUALIFIED);
 		return;
 	}
 	/* Miredo's hardening: no link-local sources from peers (forged RAs),
 	 * no multicast destinations. */
 	if (ip6_addr_is_link_local(&pkt->ip6.src) ||
 	    ip6_addr_is_multicast(&pkt->ip6.src)) {
-		drop(c, TEREDO_CLIENT_DROP_LINK_LOCAL);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_LINK_LOCAL);
 		return;
 	}
 	if (!ip6_addr_equal(&pkt->ip6.dst, &c->addr)) {
-		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
 		return;
 	}
 	p = peer_find(c, &pkt->ip6.src);
@@ -1302,96 +1306,67 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 	} else if (teredo_addr_read(&pkt->ip6.src, &src) == 0 &&
 		   src.mapped_ipv4 == src_ipv4 && src.mapped_port == src_port &&
 		   teredo_ipv4_is_global(src_ipv4, NULL, 0)) {
-		/* Rule 3: the embedded mapping matches the outer source. */
+		/*
+		 * Rule 3: the embedded mapping matches the outer source.  The
+		 * packet proves itself: with no room for its entry (the
+		 * source at its limit, the table full of live entries) it is
+		 * still accepted, statelessly; the stack's answer then gets
+		 * an entry that outranks the strangers' (A1).
+		 */
 		if (p == NULL &&
-		    (p = peer_get(c, now, &pkt->ip6.src)) == NULL) {
-			drop(c, TEREDO_CLIENT_DROP_PEERS_FULL);
+		    (p = peer_get_inbound(c, now, &pkt->ip6.src, src_ipv4,
+					  src_port)) == NULL) {
+			if (bubble)
+				c->stats.bubbles_received++;
+			else
+				teredo_node_deliver(c, pkt->ip6_packet,
+						    pkt->ip6_len);
 			return;
 		}
-		peer_trust(p, src_ipv4, src_port);
+		teredo_node_trust(c, now, p, src_ipv4, src_port);
 	} else if (bubble && c->cfg.symmetric_nat_support && p != NULL &&
-		   pkt->trailers.has_nonce && p->nonce_sent != 0 &&
-		   pkt->trailers.nonce == p->nonce_sent) {
+		   teredo_node_nonce_answers(p, now, pkt)) {
 		/*
 		 * RFC 6081 §5.2.4.4: a mismatched mapping is accepted only
-		 * with the nonce we sent; it becomes the peer's mapping.
+		 * with the nonce we sent; it becomes the peer's mapping.  A
+		 * direct bubble there at once opens the peer's NAT to us
+		 * (§6.1 step 6 without waiting for the peer's next indirect
+		 * bubble).
 		 */
-		peer_trust(p, src_ipv4, src_port);
+		teredo_node_trust(c, now, p, src_ipv4, src_port);
+		if (p->asked || teredo_node_bubble_budget(c, now, 1))
+			send_bubble(c, p, src_ipv4, src_port, false, 0);
+	} else if (p != NULL && p->trusted && c->cfg.symmetric_nat_support &&
+		   now - p->last_rx_ms >= TEREDO_PEER_VALID_MS) {
+		/*
+		 * C: a peer silent for 30 s speaks from a new mapping (its
+		 * NAT's expired while idle).  Never a permanent drop: hold
+		 * the packet and re-verify, as RFC 6081 §5.2 and the "other
+		 * mapping after > 30 s idle" case of §5.4.4.5 do: a bubble
+		 * round whose nonce, echoed in the peer's direct bubble from
+		 * the new mapping, makes that the peer's mapping; the held
+		 * packets then reach the stack if they came from there.
+		 */
+		if (!bubble)
+			queue_add(c, p, QUEUED_IN, src_ipv4, src_port,
+				  pkt->ip6_packet, pkt->ip6_len);
+		else
+			c->stats.bubbles_received++;
+		reverify(c, now, p);
+		return;
 	} else {
-		drop(c, p == NULL && !teredo_addr_is_teredo(&pkt->ip6.src)
-				? TEREDO_CLIENT_DROP_UNKNOWN_PEER
-				: TEREDO_CLIENT_DROP_MAPPING);
+		teredo_node_drop(
+			c, p == NULL && !teredo_addr_is_teredo(&pkt->ip6.src)
+				   ? TEREDO_CLIENT_DROP_UNKNOWN_PEER
+				   : TEREDO_CLIENT_DROP_MAPPING);
 		return;
 	}
-	peer_heard(c, now, p);
+	teredo_node_heard(c, now, p);
 	if (bubble) {
 		c->stats.bubbles_received++;
 		return;
 	}
-	deliver(c, pkt->ip6_packet, pkt->ip6_len);
-}
-
-/*
- * Relay mode, a datagram from a Teredo client (RFC 4380 §5.4.2): only a
- * Teredo source whose embedded mapping is the datagram's source, or a
- * peer we trust at its learned mapping, or the answer to our bubble's
- * nonce (the RFC 6081 extension of teredo-spec.md §4.10, for clients
- * behind symmetric NATs).  Like Miredo, a client we never heard of is
- * dropped (§5.4.2 allows it): it must come through our bubble first.
- */
-static void
-relay_on_udp(struct teredo_client *c, uint64_t now,
-	     const struct teredo_packet *pkt, uint32_t src_ipv4,
-	     uint16_t src_port)
-{
-	struct teredo_addr src;
-	struct teredo_peer *p;
-	bool bubble = teredo_packet_is_bubble(pkt);
-
-	if (teredo_addr_read(&pkt->ip6.src, &src) < 0) {
-		drop(c, TEREDO_CLIENT_DROP_NOT_TEREDO);
-		return;
-	}
-	if (ip6_addr_is_multicast(&pkt->ip6.dst)) {
-		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
-		return;
-	}
-	if ((p = peer_find(c, &pkt->ip6.src)) == NULL) {
-		drop(c, TEREDO_CLIENT_DROP_UNKNOWN_PEER);
-		return;
-	}
-	if (p->trusted && p->mapped_ipv4 == src_ipv4 &&
-	    p->mapped_port == src_port) {
-		/* A trusted client from its known mapping. */
-	} else if ((src.mapped_ipv4 == src_ipv4 &&
-		    src.mapped_port == src_port &&
-		    teredo_ipv4_is_global(src_ipv4, NULL, 0)) ||
-		   (bubble && pkt->trailers.has_nonce && p->nonce_sent != 0 &&
-		    pkt->trailers.nonce == p->nonce_sent)) {
-		peer_trust(p, src_ipv4, src_port);
-	} else {
-		drop(c, TEREDO_CLIENT_DROP_MAPPING);
-		return;
-	}
-	peer_heard(c, now, p);
-	if (bubble) {
-		c->stats.bubbles_received++;
-		return;
-	}
-	/*
-	 * We serve native destinations only (§5.4.2 SHOULD): Teredo to
-	 * Teredo goes directly between clients, and sending it back out
-	 * would loop between relays.
-	 */
-	if (teredo_addr_is_teredo(&pkt->ip6.dst)) {
-		drop(c, TEREDO_CLIENT_DROP_LOOP);
-		return;
-	}
-	if (!native_is_reachable(&pkt->ip6.dst)) {
-		drop(c, TEREDO_CLIENT_DROP_BAD_DESTINATION);
-		return;
-	}
-	deliver(c, pkt->ip6_packet, pkt->ip6_len);
+	teredo_node_deliver(c, pkt->ip6_packet, pkt->ip6_len);
 }
 
 static bool
@@ -1409,11 +1384,11 @@ teredo_client_on_udp(struct teredo_client *c, uint64_t now, const uint8_t *buf,
 	struct teredo_packet pkt;
 
 	if (teredo_packet_read(buf, len, &pkt) < 0) {
-		drop(c, TEREDO_CLIENT_DROP_MALFORMED);
+		teredo_node_drop(c, TEREDO_CLIENT_DROP_MALFORMED);
 		return;
 	}
 	if (c->cfg.relay) {
-		relay_on_udp(c, now, &pkt, src_ipv4, src_port);
+		teredo_relay_on_udp(c, now, &pkt, src_ipv4, src_port);
 		return;
 	}
 	if (!from_server(c, src_ipv4, src_port)) {
@@ -1433,7 +1408,7 @@ teredo_client_on_udp(struct teredo_client *c, uint64_t now, const uint8_t *buf,
 		on_indirect_bubble(c, now, &pkt);
 		return;
 	}
-	drop(c, TEREDO_CLIENT_DROP_UNKNOWN_PEER);
+	teredo_node_drop(c, TEREDO_CLIENT_DROP_UNKNOWN_PEER);
 }
 
 /* ---- timers --------------------------------------------------------- */
@@ -1528,23 +1503,17 @@ teredo_client_on_timer(struct teredo_client *c, uint64_t now)
 		qualification_timer(c, now);
 	if (c->probe == PROBE_PORT && now >= c->probe_deadline_ms)
 		probe_timer(c, now);
-	if (c->prefix_withdrawn && now >= c->withdrawn_until_ms) {
-		logf_(c, "relay: advertising the Teredo prefix again");
-		c->advertised_since_ms = now;
-		relay_advertise(c, true);
-	}
-	if (c->peers_pending == 0)
-		return;
-	for (size_t i = 0; i < c->peer_cap; i++) {
-		struct teredo_peer *p = &c->peers[i];
-
-		if (p->in_use && p->retry_ms != 0 && now >= p->retry_ms) {
-			if (p->trusted && p->queue_len == 0 &&
-			    now - p->last_rx_ms < TEREDO_PEER_VALID_MS)
-				peer_set_retry(c, p, 0);
-			else
-				peer_round(c, now, p);
-		}
+	if (c->cfg.relay)
+		teredo_relay_on_timer(c, now);
+	/* The peers due, earliest first; each round moves its retry on. */
+	for (struct teredo_peer *p; (p = teredo_peers_due(&c->peers, now));) {
+		if (p->trusted && p->queue_len == 0 &&
+		    now - p->last_rx_ms < TEREDO_PEER_VALID_MS)
+			peer_set_retry(c, p, 0);
+		else
+			peer_round(c, now, p);
+		if (p->in_use && p->retry_ms != 0 && p->retry_ms <= now)
+			peer_set_retry(c, p, 0); /* never twice at one time */
 	}
 }
 
@@ -1555,14 +1524,10 @@ teredo_client_deadline(const struct teredo_client *c)
 
 	if (c->probe == PROBE_PORT && c->probe_deadline_ms < d)
 		d = c->probe_deadline_ms;
-	if (c->prefix_withdrawn && c->withdrawn_until_ms < d)
-		d = c->withdrawn_until_ms;
-	if (c->peers_pending == 0)
-		return d;
-	for (size_t i = 0; i < c->peer_cap; i++)
-		if (c->peers[i].in_use && c->peers[i].retry_ms != 0 &&
-		    c->peers[i].retry_ms < d)
-			d = c->peers[i].retry_ms;
+	if (c->cfg.relay && teredo_relay_deadline(c) < d)
+		d = teredo_relay_deadline(c);
+	if (teredo_peers_next(&c->peers) < d)
+		d = teredo_peers_next(&c->peers);
 	return d;
 }
 
@@ -1579,14 +1544,21 @@ teredo_client_init(struct teredo_client *c,
 		return -EINVAL;
 	c->cfg = *cfg;
 	c->io = *io;
-	c->peers = peers;
-	c->peer_cap = peer_cap;
 	c->state = TEREDO_CLIENT_IDLE;
 	c->deadline_ms = UINT64_MAX;
-	peers_reset(c);
 	if (c->cfg.relay) {
 		c->io.random(c->io.ctx, &c->source_key, sizeof(c->source_key));
+		teredo_peers_init(&c->peers, peers, peer_cap,
+				  (uint64_t[2]){c->source_key, ~c->source_key});
 		return 0; /* no server: RFC 4380 §5.4 */
+	}
+	{
+		/* Keys the peer table's hash; drawn only when the table
+		 * matters, after the relay's source key above. */
+		uint64_t key[2];
+
+		c->io.random(c->io.ctx, key, sizeof(key));
+		teredo_peers_init(&c->peers, peers, peer_cap, key);
 	}
 	if (c->cfg.server2_ipv4 == 0)
 		c->cfg.server2_ipv4 = c->cfg.server_ipv4 + 1;
@@ -1606,7 +1578,7 @@ teredo_client_start(struct teredo_client *c, uint64_t now)
 		c->state = TEREDO_CLIENT_RELAY;
 		c->deadline_ms = UINT64_MAX;
 		c->advertised_since_ms = now;
-		logf_(c, "relay: serving Teredo clients");
+		teredo_node_log(c, "relay: serving Teredo clients");
 		return;
 	}
 	qualify_begin(c, now);

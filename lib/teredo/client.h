@@ -30,16 +30,27 @@
 
 #include "base/err.h"
 #include "teredo/packet.h"
+#include "teredo/peers.h"
 #include "wire/ip6.h"
 
 #define TEREDO_RS_INTERVAL_MS 4000	/* RFC 4380 §5.2.1: T */
 #define TEREDO_RS_TRIES 3		/* RFC 4380 §5.2.1: N */
 #define TEREDO_REFRESH_DEFAULT_MS 30000 /* RFC 4380 §5.2 */
 #define TEREDO_REQUALIFY_DELAY_MS 30000 /* PROJECT: after losing the server */
-#define TEREDO_PEER_VALID_MS 30000	/* RFC 4380 §5.2.4 */
 #define TEREDO_BUBBLE_SPACING_MS 2000	/* RFC 4380 §5.2.6 */
 #define TEREDO_BUBBLE_MAX 4		/* per TEREDO_BUBBLE_WINDOW_MS */
 #define TEREDO_BUBBLE_WINDOW_MS 300000
+/*
+ * A5: bubbles sent because of unverified input (answers to indirect
+ * bubbles, rounds toward peers the stack did not ask for, every round of a
+ * relay) spend a global budget; a peer's indirect bubbles are answered at
+ * most once per TEREDO_ANSWER_SPACING_MS.
+ */
+#define TEREDO_BUBBLE_BUDGET_PER_S 100
+#define TEREDO_BUBBLE_BUDGET_BURST 100
+#define TEREDO_ANSWER_SPACING_MS 1000
+/* A4: how long the nonce of a bubble round is good for its answer. */
+#define TEREDO_NONCE_OPEN_MS (2 * TEREDO_BUBBLE_SPACING_MS)
 #define TEREDO_ECHO_TRIES 4	/* §5.2.9 test: once + 3 repeats, as Miredo */
 #define TEREDO_UNREACH_PER_S 10 /* ICMPv6 errors to the stack, as Miredo */
 #define TEREDO_ECHO_TESTS_PER_S 16 /* started by strangers' packets */
@@ -53,9 +64,6 @@
 #define TEREDO_NEW_PEERS_BURST 32
 #define TEREDO_NEW_PEERS_PER_S 16
 #define TEREDO_SOURCE_BUCKETS 256
-/* A full table gives up an entry that never got an answer once it is this
- * old (one bubble round), before any entry that did. */
-#define TEREDO_PEER_PENDING_MIN_MS 2000
 /*
  * R8 (RFC 4380 §5.4, §7.3.5): a relay that refuses this many new peers in
  * one second (its table full of live entries) withdraws the Teredo prefix
@@ -64,13 +72,11 @@
  * TEREDO_HOLDDOWN_MAX_MS of the last, up to that.
  */
 #define TEREDO_OVERLOAD_DROPS_PER_S 16
+/* ... asked for by this many native /64s (A2): one source, however busy,
+ * cannot withdraw the prefix. */
+#define TEREDO_OVERLOAD_SOURCES 4
 #define TEREDO_HOLDDOWN_MS 30000
 #define TEREDO_HOLDDOWN_MAX_MS 480000
-#define TEREDO_ECHO_NONCE_LEN \
-	8 /* RFC 4380 §5.2.9: the nonce in the echo data */
-/* Bytes queued per peer awaiting trust: two full-size packets and their
- * queue headers (RFC 4380 §5.2.4, §5.4.1: a bounded queue). */
-#define TEREDO_QUEUE_MAX 2600
 
 enum teredo_client_state {
 	TEREDO_CLIENT_IDLE, /* not started */
@@ -115,36 +121,14 @@ enum teredo_client_drop {
 struct teredo_client_stats {
 	uint64_t rs_sent, ra_accepted;
 	uint64_t bubbles_sent, bubbles_received;
+	uint64_t bubbles_suppressed; /* A5: over the global bubble budget */
 	uint64_t packets_sent, packets_delivered;
 	uint64_t qualifications, requalifications;
+	uint64_t reverifications; /* C: aged peers heard from a new mapping */
 	uint64_t echo_sent, echo_answered; /* §5.2.9 connectivity tests */
 	uint64_t unreachable_sent;	   /* ICMPv6 errors to our own stack */
 	uint64_t prefix_withdrawals;	   /* relay overloads (R8) */
 	uint64_t drops[TEREDO_CLIENT_DROP_COUNT];
-};
-
-/* One peer: RFC 4380 §5.2 peer entry plus RFC 6081 SNS nonces. */
-struct teredo_peer {
-	bool in_use;
-	bool trusted;
-	struct ip6_addr addr;
-	uint32_t mapped_ipv4; /* where we send: embedded or learned */
-	uint16_t mapped_port;
-	uint64_t last_rx_ms, last_tx_ms, last_use_ms;
-	uint64_t last_bubble_ms;   /* RFC 4380 §5.2.6 spacing */
-	unsigned bubbles;	   /* in the current window */
-	bool gave_up;		   /* said so once in this window */
-	uint64_t bubble_window_ms; /* start of the 300 s window */
-	uint64_t retry_ms;	   /* next bubble round; 0 = none */
-	uint32_t nonce_sent;	   /* RFC 6081 §5.2.1 */
-	uint32_t nonce_received;
-	/* RFC 4380 §5.2.9: the nonce of the echo test toward a native peer;
-	 * `bubbles` counts its echoes as it counts bubbles. */
-	bool echo_pending;   /* a test is running */
-	bool echo_nonce_set; /* echo_nonce is ours (kept after the test) */
-	uint8_t echo_nonce[TEREDO_ECHO_NONCE_LEN];
-	size_t queue_len;
-	uint8_t queue[TEREDO_QUEUE_MAX];
 };
 
 struct teredo_client_io {
@@ -187,6 +171,7 @@ struct teredo_client {
 	struct teredo_client_io io;
 	enum teredo_client_state state;
 	const char *error; /* why offline (static text) */
+	bool retrying;	   /* qualifying again after offline: shown offline */
 
 	/* Qualification and maintenance (RFC 4380 §5.2.1, §5.2.5). */
 	uint8_t nonce[TEREDO_NONCE_LEN]; /* of the RS in flight */
@@ -222,14 +207,12 @@ struct teredo_client {
 	unsigned probe_tries;
 	uint64_t probe_deadline_ms;
 
-	struct teredo_peer *peers;
-	size_t peer_cap;
-	size_t peers_pending;	     /* peers with a bubble retry scheduled */
-	size_t last_peer;	     /* index of the peer found last */
-	uint64_t echo_window_ms;     /* rate limit of peer-triggered tests */
-	unsigned echo_tests_started; /* in the current second */
-	uint64_t unreach_window_ms;  /* rate limit of our ICMPv6 errors */
-	unsigned unreach_sent;	     /* in the current second */
+	struct teredo_peers peers;     /* lib/teredo/peers.h */
+	uint64_t echo_window_ms;       /* rate limit of peer-triggered tests */
+	unsigned echo_tests_started;   /* in the current second */
+	uint64_t bubble_busy_until_ms; /* A5: the bubble budget (GCRA) */
+	uint64_t unreach_window_ms;    /* rate limit of our ICMPv6 errors */
+	unsigned unreach_sent;	       /* in the current second */
 	/* R9: per native source, when its bucket is empty again (GCRA). */
 	uint64_t source_key; /* keys the bucket hash */
 	uint64_t source_busy_until_ms[TEREDO_SOURCE_BUCKETS];
@@ -240,6 +223,8 @@ struct teredo_client {
 	uint32_t holddown_ms;	      /* the next withdrawal's */
 	uint64_t overload_window_ms;  /* this second's start */
 	unsigned overload_drops;      /* peer-table-full in it */
+	unsigned overload_nsources;   /* distinct native /64s refused */
+	uint64_t overload_sources[TEREDO_OVERLOAD_SOURCES];
 	struct teredo_client_stats stats;
 };
 
@@ -273,6 +258,11 @@ void teredo_client_on_timer(struct teredo_client *c, uint64_t now_ms);
 
 /* When teredo_client_on_timer() wants to run next; UINT64_MAX: never. */
 uint64_t teredo_client_deadline(const struct teredo_client *c);
+
+/* The state `show state` reports: offline while an offline client
+ * retries, until a server answers. */
+enum teredo_client_state
+teredo_client_shown_state(const struct teredo_client *c);
 
 /* Windows' vocabulary: "qualified", "probe (primary server)", ... */
 const char *teredo_client_state_name(enum teredo_client_state s);

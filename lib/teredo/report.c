@@ -63,8 +63,8 @@ teredo_report_state(const struct teredo_client *c,
 		snprintf(text, sizeof(text), "%u", info->configured_port);
 	field(&o, json, &first, "Client Port", "client_port", text);
 	field(&o, json, &first, "State", "state",
-	      teredo_client_state_name(c->state));
-	if (c->state == TEREDO_CLIENT_OFFLINE)
+	      teredo_client_state_name(teredo_client_shown_state(c)));
+	if (teredo_client_shown_state(c) == TEREDO_CLIENT_OFFLINE)
 		field(&o, json, &first, "Error", "error",
 		      c->error != NULL ? c->error : "none");
 	field(&o, json, &first, "Client Type", "client_type",
@@ -118,8 +118,8 @@ teredo_report_peers(const struct teredo_client *c,
 	strbuf_init(&o, buf, cap);
 	strbuf_put(&o, json ? "[" : "%-40s %-21s %-9s %8s %7s %6s\n", "Peer",
 		   "Mapping", "Trusted", "Last rx", "Bubbles", "Queued");
-	for (size_t i = 0; i < c->peer_cap; i++) {
-		const struct teredo_peer *p = &c->peers[i];
+	for (size_t i = 0; i < c->peers.cap; i++) {
+		const struct teredo_peer *p = &c->peers.e[i];
 		uint64_t age = (info->now_ms - p->last_rx_ms) / 1000;
 		char addr[46], ip[16], map[24];
 
@@ -177,6 +177,8 @@ teredo_report_client_stats(const struct teredo_client *c,
 	counter(&o, json, &first, "requalifications", s->requalifications);
 	counter(&o, json, &first, "bubbles-sent", s->bubbles_sent);
 	counter(&o, json, &first, "bubbles-received", s->bubbles_received);
+	counter(&o, json, &first, "bubbles-suppressed", s->bubbles_suppressed);
+	counter(&o, json, &first, "reverifications", s->reverifications);
 	counter(&o, json, &first, "packets-sent", s->packets_sent);
 	counter(&o, json, &first, "packets-delivered", s->packets_delivered);
 	counter(&o, json, &first, "echo-tests-sent", s->echo_sent);

@@ -178,7 +178,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t i = 0; i < PEERS; i++)
 				pending += peers[i].in_use &&
 					   peers[i].retry_ms != 0;
-			FUZZ_CHECK(pending == c.peers_pending);
+			FUZZ_CHECK(pending == c.peers.heap_len);
 		}
 		FUZZ_CHECK(cfg.relay ||
 			   teredo_client_deadline(&c) != UINT64_MAX);

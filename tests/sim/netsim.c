@@ -133,6 +133,13 @@ internet_send(struct sim *s, uint32_t src_ipv4, uint16_t src_port,
 	enqueue(s, false, src_ipv4, src_port, dst_ipv4, dst_port, buf, len);
 }
 
+void
+sim_inject(struct sim *s, uint32_t src_ipv4, uint16_t src_port,
+	   uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf, size_t len)
+{
+	internet_send(s, src_ipv4, src_port, dst_ipv4, dst_port, buf, len);
+}
+
 /* An IPv6 packet onto the native network; routed when it arrives. */
 static void
 native_send(struct sim *s, const uint8_t *ip6, size_t len)
@@ -159,6 +166,20 @@ ext_port_used(const struct sim_nat *n, uint16_t port)
 		if (n->mappings[i].ext_port == port)
 			return true;
 	return false;
+}
+
+/* Forgets the mappings idle for the NAT's timeout (if it has one). */
+static void
+nat_expire(struct sim_nat *n, uint64_t now)
+{
+	unsigned kept = 0;
+
+	if (n->timeout_ms == 0)
+		return;
+	for (unsigned i = 0; i < n->nmappings; i++)
+		if (now - n->mappings[i].last_ms < n->timeout_ms)
+			n->mappings[kept++] = n->mappings[i];
+	n->nmappings = kept;
 }
 
 /* Outbound through the NAT: returns the external port, 0 to drop. */
@@ -190,6 +211,7 @@ nat_outbound(struct sim *s, struct sim_nat *n, uint16_t int_port,
 		m->rem_ipv4 = dst_ipv4;
 		m->rem_port = dst_port;
 	}
+	m->last_ms = s->now_ms;
 	for (unsigned i = 0; i < m->ncontacts; i++)
 		if (m->contacts[i].ipv4 == dst_ipv4 &&
 		    m->contacts[i].port == dst_port)
@@ -264,6 +286,7 @@ host_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port,
 		s->dropped++;
 		return;
 	default:
+		nat_expire(&h->nat, s->now_ms);
 		port = nat_outbound(s, &h->nat, h->port, dst_ipv4, dst_port);
 		if (port == 0)
 			return;
@@ -419,7 +442,7 @@ sim_relay_restart(struct sim *s)
 	struct teredo_client_io io = r->client.io;
 
 	if (teredo_client_init(&r->client, &cfg, &io, r->peers,
-			       r->client.peer_cap) < 0)
+			       r->client.peers.cap) < 0)
 		abort();
 	teredo_client_start(&r->client, s->now_ms);
 }
@@ -429,8 +452,8 @@ sim_peers_in_use(const struct sim_host *h)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < h->client.peer_cap; i++)
-		n += h->client.peers[i].in_use;
+	for (size_t i = 0; i < h->client.peers.cap; i++)
+		n += h->client.peers.e[i].in_use;
 	return n;
 }
 
@@ -639,6 +662,8 @@ deliver(struct sim *s, const struct sim_dgram *d)
 		if (h->nat.kind == NAT_NONE ? d->dst_ipv4 != h->ipv4
 					    : d->dst_ipv4 != h->nat.public_ipv4)
 			continue;
+		if (h->nat.kind != NAT_NONE)
+			nat_expire(&h->nat, s->now_ms);
 		if (h->nat.kind != NAT_NONE &&
 		    (h->nat.kind == NAT_BLOCKED ||
 		     (port = nat_inbound(&h->nat, d->dst_port, d->src_ipv4,
@@ -646,6 +671,9 @@ deliver(struct sim *s, const struct sim_dgram *d)
 			s->dropped++;
 			return;
 		}
+		for (unsigned j = 0; j < h->nat.nmappings; j++)
+			if (h->nat.mappings[j].ext_port == d->dst_port)
+				h->nat.mappings[j].last_ms = s->now_ms;
 		if (port != h->port)
 			return;
 		if (h->is_relay && s->relay_down) {

@@ -48,6 +48,7 @@ struct sim_mapping {
 	uint32_t rem_ipv4; /* symmetric NATs: one mapping per destination */
 	uint16_t rem_port;
 	unsigned ncontacts;
+	uint64_t last_ms; /* last packet either way (mapping expiry) */
 	struct {
 		uint32_t ipv4;
 		uint16_t port;
@@ -57,6 +58,9 @@ struct sim_mapping {
 struct sim_nat {
 	enum nat_kind kind;
 	uint32_t public_ipv4;
+	/* A mapping idle this long is forgotten (Linux conntrack's UDP
+	 * timeout); 0: never. */
+	uint64_t timeout_ms;
 	unsigned nmappings;
 	struct sim_mapping mappings[SIM_MAX_MAPPINGS];
 };
@@ -179,6 +183,12 @@ size_t sim_peers_in_use(const struct sim_host *h);
 
 /* Forgets the NAT's mappings and moves its ports: a NAT reboot. */
 void sim_nat_remap(struct sim_host *h);
+
+/* A datagram from anywhere (an attacker, spoofing or not) onto the IPv4
+ * internet, subject to its impairments. */
+void sim_inject(struct sim *s, uint32_t src_ipv4, uint16_t src_port,
+		uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf,
+		size_t len);
 
 uint32_t sim_random(struct sim *s);
 const char *sim_nat_name(enum nat_kind kind);

@@ -65,7 +65,8 @@ main(void)
 	      "NAT Special Behaviour   : UPNP: No, PortPreserving: Yes\n"
 	      "Local Mapping           : 10.0.0.2:40000\n"
 	      "External NAT Mapping    : 198.51.100.1:40000\n"
-	      "Address                 : 2001:0:cb00:7178:30:63bf:39cc:9bfe\n");
+	      "Address                 : "
+	      "2001:0:cb00:7178:895:63bf:39cc:9bfe\n");
 	check(NAT_NONE,
 	      "State                   : qualified\n"
 	      "Client Type             : teredo client\n"
@@ -74,7 +75,8 @@ main(void)
 	      "NAT Special Behaviour   : UPNP: No, PortPreserving: Yes\n"
 	      "Local Mapping           : 192.0.2.1:40000\n"
 	      "External NAT Mapping    : 192.0.2.1:40000\n"
-	      "Address                 : 2001:0:cb00:7178:30:63bf:3fff:fdfe\n");
+	      "Address                 : "
+	      "2001:0:cb00:7178:895:63bf:3fff:fdfe\n");
 	check(NAT_BLOCKED,
 	      "State                   : offline\n"
 	      "Error                   : cannot reach the primary Teredo "
@@ -98,6 +100,41 @@ main(void)
 				   NULL &&
 			   strstr(big, "\"state\":\"qualified\"") != NULL,
 		   "JSON form: %s", big);
+	}
+	sim_fini(&s);
+
+	/*
+	 * Issue 11 C: an offline client retrying (every 30 s, 3 RSs 4 s
+	 * apart) reads offline, with its Error line, between the retries
+	 * and during them, until a server answers.
+	 */
+	sim_init(&s, 4);
+	h = sim_add_host(&s, NAT_BLOCKED, NULL);
+	sim_start(&s);
+	sim_run(&s, s.now_ms + 60000, settled, h);
+	{
+		unsigned shown_offline = 0, looks = 0, retries;
+		char text[2048];
+
+		retries = (unsigned)h->client.stats.requalifications;
+		for (unsigned i = 0; i < 100; i++) {
+			sim_run(&s, s.now_ms + 1000, NULL, NULL);
+			if (teredo_report_state(&h->client, &info, false, text,
+						sizeof(text)) < 0)
+				break;
+			looks++;
+			shown_offline +=
+				strstr(text, "State                   : "
+					     "offline\nError                   "
+					     ": cannot reach") != NULL;
+		}
+		retries = (unsigned)h->client.stats.requalifications - retries;
+		ok(retries >= 2 && looks == 100 && shown_offline == looks,
+		   "issue 11 C: an offline client reads offline with its Error "
+		   "while it retries (%u of %u looks, %u retries)",
+		   shown_offline, looks, retries);
+		if (shown_offline != looks)
+			printf("# got:\n%s", text);
 	}
 	sim_fini(&s);
 

@@ -14,6 +14,7 @@
 #include "../unit/tap.h"
 #include "netsim.h"
 #include "teredo/addr.h"
+#include "teredo/msg.h"
 
 static const enum teredo_nat_type expected_nat[NAT_KIND_COUNT] = {
 	[NAT_NONE] = TEREDO_NAT_NONE,
@@ -627,9 +628,9 @@ watch_table(struct sim *s, void *arg)
 	(void)s;
 	if (n > w->max_in_use)
 		w->max_in_use = n;
-	for (size_t i = 0; i < c->peer_cap; i++)
-		pending += c->peers[i].in_use && c->peers[i].retry_ms != 0;
-	if (pending != c->peers_pending)
+	for (size_t i = 0; i < c->peers.cap; i++)
+		pending += c->peers.e[i].in_use && c->peers.e[i].retry_ms != 0;
+	if (pending != c->peers.heap_len)
 		w->pending_ok = false;
 	return w->until != NULL && w->until->ping_replies > 0;
 }
@@ -945,6 +946,197 @@ test_relay_after_failed_bubbles(unsigned seeds)
 	   client_ok, runs);
 }
 
+/* ---- issue 11: hostile peers ----------------------------------------- */
+
+#define ATTACK_NET 0x5db8d800u /* 93.184.216.0/24 */
+
+/*
+ * One round of a pinning attack on `victim` (issue 11 A1): from `sources`
+ * IPv4 addresses of one /24, `per_source` Teredo addresses each whose
+ * embedded mapping is the attacker's own IPv4:port (rule 3 trusts them),
+ * all sent to the victim's mapping.  Repeated every second, it keeps every
+ * entry it got alive.
+ */
+static void
+pin_round(struct sim *s, const struct sim_host *victim, unsigned sources,
+	  unsigned per_source)
+{
+	const struct teredo_trailers none = {0};
+
+	for (unsigned i = 0; i < sources; i++)
+		for (unsigned j = 0; j < per_source; j++) {
+			struct teredo_addr t = {
+				.prefix = TEREDO_PREFIX,
+				.server_ipv4 = SIM_SERVER_IPV4,
+				.flags = (uint16_t)(j << 2),
+				.mapped_ipv4 = ATTACK_NET + 1 + i,
+				.mapped_port = 5000,
+			};
+			struct ip6_addr src;
+			uint8_t buf[128];
+			size_t len;
+
+			teredo_addr_write(&t, &src);
+			if (teredo_bubble_write(buf, sizeof(buf), &src,
+						&victim->client.addr, 255, NULL,
+						&none, &len) < 0)
+				abort();
+			sim_inject(s, t.mapped_ipv4, t.mapped_port,
+				   victim->nat.public_ipv4,
+				   victim->client.mapping.port, buf, len);
+		}
+}
+
+/* Victim (full cone) and a legitimate peer (restricted) under attack:
+ * does the ping from `from` to `to` get an answer within 20 s? */
+static bool
+pinned_ping(unsigned sources, unsigned per_source, bool victim_pings,
+	    uint64_t seed, uint64_t *refused)
+{
+	struct sim s;
+	struct sim_host *victim, *peer, *from, *to;
+	bool got;
+
+	sim_init(&s, seed);
+	victim = sim_add_host(&s, NAT_FULLCONE, NULL);
+	peer = sim_add_host(&s, NAT_RESTRICTED, NULL);
+	sim_start(&s);
+	sim_run(&s, s.now_ms + 300000, all_qualified, NULL);
+	if (!victim->client.have_addr || !peer->client.have_addr) {
+		sim_fini(&s);
+		return false;
+	}
+	/* The table is pinned first, then kept so. */
+	for (unsigned r = 0; r < 5; r++) {
+		pin_round(&s, victim, sources, per_source);
+		sim_run(&s, s.now_ms + 1000, NULL, NULL);
+	}
+	from = victim_pings ? victim : peer;
+	to = victim_pings ? peer : victim;
+	for (uint16_t i = 0; i < 20 && from->echo_replies == 0; i++) {
+		pin_round(&s, victim, sources, per_source);
+		sim_ping(&s, from, to, i);
+		sim_run(&s, s.now_ms + 1000, got_reply, from);
+	}
+	got = from->echo_replies > 0;
+	*refused = victim->client.stats.drops[TEREDO_CLIENT_DROP_PEERS_FULL] +
+		   victim->client.stats.drops[TEREDO_CLIENT_DROP_SOURCE_LIMIT];
+	scenarios++;
+	sim_fini(&s);
+	return got;
+}
+
+/*
+ * Issue 11 A1: one IPv4:port (64 Teredo addresses, twice the table) or
+ * one /24 (254 sources x 4) keeping trusted entries alive cannot lock a
+ * legitimate peer out, whichever side speaks first.
+ */
+static void
+test_pinning(unsigned seeds)
+{
+	static const struct {
+		unsigned sources, per_source;
+		const char *what;
+	} attacks[] = {
+		{1, 2 * SIM_PEERS, "one IPv4:port"},
+		{254, 4, "one /24"},
+	};
+
+	for (size_t a = 0; a < ARRAY_SIZE(attacks); a++)
+		for (int dir = 0; dir < 2; dir++) {
+			unsigned good = 0;
+			uint64_t refused = 0;
+
+			for (unsigned seed = 1; seed <= seeds; seed++)
+				good += pinned_ping(attacks[a].sources,
+						    attacks[a].per_source,
+						    dir == 0, seed, &refused);
+			ok(good == seeds,
+			   "issue 11 A1: %s pinning the table of a cone "
+			   "client: %s "
+			   "(%u/%u seeds; %llu stranger entries refused)",
+			   attacks[a].what,
+			   dir == 0 ? "it still reaches a new peer"
+				    : "a new peer still reaches it",
+			   good, seeds, (unsigned long long)refused);
+		}
+}
+
+/*
+ * Issue 11 C: A pings B (answered); both idle past the NATs' mapping
+ * lifetime (31 s, Linux conntrack's UDP timeout being 30 s); then `again`
+ * (A or B) pings the other: answered within 20 s?
+ */
+static bool
+idle_pair(enum nat_kind ka, enum nat_kind kb, unsigned seed, bool b_again,
+	  uint64_t *reverified)
+{
+	struct sim s;
+	struct sim_host *a, *b, *from, *to;
+	bool got = false;
+
+	sim_init(&s, seed);
+	a = sim_add_host(&s, ka, NULL);
+	b = sim_add_host(&s, kb, NULL);
+	a->nat.timeout_ms = b->nat.timeout_ms = 31000;
+	sim_start(&s);
+	sim_run(&s, s.now_ms + 300000, all_qualified, NULL);
+	if (!a->client.have_addr || !b->client.have_addr)
+		goto out;
+	for (uint16_t i = 0; i < 20 && a->echo_replies == 0; i++) {
+		sim_ping(&s, a, b, i);
+		sim_run(&s, s.now_ms + 1000, got_reply, a);
+	}
+	if (a->echo_replies == 0)
+		goto out;
+	sim_run(&s, s.now_ms + 40000, NULL, NULL); /* idle */
+	from = b_again ? b : a;
+	to = b_again ? a : b;
+	from->echo_replies = 0;
+	for (uint16_t i = 100; i < 120 && from->echo_replies == 0; i++) {
+		sim_ping(&s, from, to, i);
+		sim_run(&s, s.now_ms + 1000, got_reply, from);
+	}
+	got = from->echo_replies > 0;
+	*reverified += a->client.stats.reverifications +
+		       b->client.stats.reverifications;
+out:
+	scenarios++;
+	sim_fini(&s);
+	return got;
+}
+
+/* Issue 11 C, for every NAT pairing that connects, both directions. */
+static void
+test_idle_remap(unsigned seeds)
+{
+	for (int ka = 0; ka < NAT_BLOCKED; ka++)
+		for (int kb = 0; kb < NAT_BLOCKED; kb++) {
+			if (!reachable((enum nat_kind)ka, (enum nat_kind)kb))
+				continue;
+			for (int again = 0; again < 2; again++) {
+				unsigned good = 0;
+				uint64_t rv = 0;
+
+				for (unsigned seed = 1; seed <= seeds; seed++)
+					good += idle_pair((enum nat_kind)ka,
+							  (enum nat_kind)kb,
+							  seed * 31 +
+								  (unsigned)ka,
+							  again == 1, &rv);
+				ok(good == seeds,
+				   "issue 11 C: %s pings %s, 40 s idle (NAT "
+				   "mappings expire), then %s pings: "
+				   "answered in %u/%u seeds (%llu "
+				   "re-verifications)",
+				   sim_nat_name((enum nat_kind)ka),
+				   sim_nat_name((enum nat_kind)kb),
+				   again ? "the second" : "the first", good,
+				   seeds, (unsigned long long)rv);
+			}
+		}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -969,6 +1161,8 @@ main(int argc, char **argv)
 	test_relay_scan();
 	test_relay_restart(argc > 1 ? 1 : 3);
 	test_relay_after_failed_bubbles(argc > 1 ? 1 : 3);
+	test_pinning(argc > 1 ? 1 : 3);
+	test_idle_remap(argc > 1 ? 1 : 3);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -232,6 +232,22 @@ test_policy(void)
 		0);
 	is_int(privsep_check(&relay_policy, &m), -EPERM,
 	       "relay: host bits set: refused");
+	m = req(PRIVSEP_ROUTE_ADD, IFX, "20010000c000020a0c3ef22634ff8efe", 128,
+		0);
+	is_int(privsep_check(&relay_policy, &m), 0,
+	       "relay: a client's host route inside the prefix");
+	m = req(PRIVSEP_ROUTE_DEL, IFX, "20010000c000020a0c3ef22634ff8efe", 128,
+		0);
+	is_int(privsep_check(&relay_policy, &m), 0,
+	       "relay: removes a client's host route");
+	m = req(PRIVSEP_ROUTE_ADD, IFX, "20010db8000000000000000000000001", 128,
+		0);
+	is_int(privsep_check(&relay_policy, &m), -EPERM,
+	       "relay: a host route outside the prefix: refused");
+	m = req(PRIVSEP_ROUTE_ADD, IFX, "20010000000000000000000000000000", 64,
+		0);
+	is_int(privsep_check(&relay_policy, &m), -EPERM,
+	       "relay: a /64 inside the prefix: refused");
 	m = req(PRIVSEP_ROUTE_ADD, IFX, "20010000000000000000000000000000", 16,
 		0);
 	is_int(privsep_check(&relay_policy, &m), -EPERM,

@@ -8,6 +8,7 @@
 #include "teredo/addr.h"
 #include "teredo/client.h"
 #include "teredo/msg.h"
+#include "wire/wr.h"
 
 #define SERVER 0xcb007178u    /* 203.0.113.120 */
 #define MAPPED_IP 0xc000022du /* 192.0.2.45 */
@@ -25,11 +26,15 @@ struct sent {
 static struct sent sent[4096];
 static size_t nsent, ndelivered, naddr;
 static uint64_t rng = 88172645463325252ull;
+/* Every datagram out, uncapped (issue 11 A5: out against in). */
+static uint64_t out_count, out_bytes;
 
 static void
 io_send(void *ctx, uint32_t ipv4, uint16_t port, const uint8_t *buf, size_t len)
 {
 	(void)ctx;
+	out_count++;
+	out_bytes += len;
 	if (nsent == ARRAY_SIZE(sent))
 		return;
 	sent[nsent].ipv4 = ipv4;
@@ -336,8 +341,21 @@ test_reception(void)
 	nsent = 0;
 	bubble_from(&c, 1200, &peer, 0xc6336405u, 9999, &right, false);
 	ok(p->trusted && p->mapped_port == 9999 && p->queue_len == 0 &&
-		   nsent == 1 && sent[0].port == 9999,
-	   "X4: the right nonce trusts the observed mapping; queue flushed");
+		   nsent == 2 && sent[0].port == 9999 && sent[1].port == 9999,
+	   "X4: the right nonce trusts the observed mapping; a direct "
+	   "bubble there, the queue flushed");
+	/* Issue 11 A4: that nonce is spent; replayed from elsewhere, now or
+	 * an hour later, it re-points nothing. */
+	bubble_from(&c, 1250, &peer, 0xc6336499u, 1234, &right, false);
+	bubble_from(&c, 1200 + 3600000, &peer, 0xc6336499u, 1234, &right,
+		    false);
+	ok(p->trusted && p->mapped_ipv4 == 0xc6336405u &&
+		   p->mapped_port == 9999 &&
+		   c.stats.drops[TEREDO_CLIENT_DROP_MAPPING] == 3 &&
+		   c.stats.reverifications == 1,
+	   "issue 11 A4: a replayed nonce from another IPv4:port is dropped "
+	   "(an hour later: a re-verification, issue 11 C); the mapping "
+	   "stays");
 
 	teredo_client_link_local(false, &ll);
 	bubble_from(&c, 1300, &ll, 0xc6336405u, 9999, NULL, false);
@@ -534,6 +552,7 @@ test_relay_mode(void)
 				  sym = teredo(SERVER, 0xc6336406u, 7100);
 	const struct teredo_peer *p;
 	struct teredo_packet bubble;
+	uint32_t sym_nonce = 0;
 
 	if (ip6_addr_parse("2001:db8:6::100", &host) < 0)
 		abort();
@@ -593,10 +612,24 @@ test_relay_mode(void)
 					    .nonce = p->nonce_sent};
 
 		bubble_from(&c, 2100, &sym, 0xc6336406u, 9999, &t, false);
+		sym_nonce = t.nonce;
 	}
 	ok(p->trusted && p->mapped_port == 9999,
 	   "R5 extension: the nonce of our bubble trusts a symmetric "
 	   "client's observed mapping");
+	{
+		/* The nonce the client echoed, as an attacker saw it. */
+		struct teredo_trailers t = {.has_nonce = true,
+					    .nonce = sym_nonce};
+
+		bubble_from(&c, 2200, &sym, 0xc6336499u, 1234, &t, false);
+		bubble_from(&c, 2100 + 3600000, &sym, 0xc6336499u, 1234, &t,
+			    false);
+		ok(sym_nonce != 0 && p->mapped_ipv4 == 0xc6336406u &&
+			   p->mapped_port == 9999,
+		   "issue 11 A4: the relay: a replayed nonce from another "
+		   "IPv4:port re-points nothing");
+	}
 
 	/* A silent client: 4 rounds, then the queue is dropped. */
 	{
@@ -733,6 +766,195 @@ test_relay_overload(void)
 	advertised = true;
 }
 
+/*
+ * Issue 11 A2: one native /64 pinning a relay's table with clients it
+ * controls, then asking for 16+ new destinations a second, cannot
+ * withdraw the prefix; an overload from many /64s does, and known clients
+ * keep getting native packets while it is withdrawn.
+ */
+static void
+test_relay_overload_one_source(void)
+{
+	struct teredo_client c;
+	struct ip6_addr scanner = native_addr(0xbad), host = native_addr(9);
+	struct ip6_addr mine[PEERS];
+	uint32_t next = 0xc6370000u;
+
+	relay_new(&c);
+	nadvertise = 0;
+	for (uint32_t i = 0; i < PEERS; i++) {
+		mine[i] = teredo(SERVER, 0xc6380000u + i, 6000);
+		native_in(&c, 1000, &scanner, &mine[i]);
+		bubble_from(&c, 1100, &mine[i], 0xc6380000u + i, 6000, NULL,
+			    false);
+	}
+	for (uint64_t t = 1200; t < 20000; t += 250) {
+		for (uint32_t i = 0; i < PEERS; i++)
+			bubble_from(&c, t, &mine[i], 0xc6380000u + i, 6000,
+				    NULL, false);
+		for (unsigned i = 0; i < 8; i++) {
+			struct ip6_addr d = teredo(SERVER, next++, 5000);
+
+			native_in(&c, t, &scanner, &d);
+		}
+	}
+	ok(nadvertise == 0 && teredo_client_prefix_advertised(&c) &&
+		   c.stats.drops[TEREDO_CLIENT_DROP_PEERS_FULL] >=
+			   TEREDO_OVERLOAD_DROPS_PER_S,
+	   "issue 11 A2: one /64 filling the table and asking for 32 new peers "
+	   "a "
+	   "second: the prefix stays (%llu refused)",
+	   (unsigned long long)c.stats.drops[TEREDO_CLIENT_DROP_PEERS_FULL]);
+	relay_flood(&c, 20000, 3 * TEREDO_OVERLOAD_DROPS_PER_S, &next);
+	ok(nadvertise == 1 && !teredo_client_prefix_advertised(&c),
+	   "issue 11 A2: new peers refused for %d /64s: withdrawn",
+	   3 * TEREDO_OVERLOAD_DROPS_PER_S);
+	nsent = 0;
+	native_in(&c, 20100, &host, &mine[0]);
+	ok(nsent == 1 && sent[0].ipv4 == 0xc6380000u && sent[0].port == 6000,
+	   "issue 11 A2: while withdrawn, a known client still gets native "
+	   "packets");
+	advertised = true;
+}
+
+/* A bare 40-byte IPv6 header (no next header) into pkt. */
+static void
+bare_ip6(uint8_t pkt[static IP6_HEADER_LEN], const struct ip6_addr *src,
+	 const struct ip6_addr *dst)
+{
+	struct ip6_header h = {.next_header = 59, .hop_limit = 64};
+	struct wr wr;
+
+	h.src = *src;
+	h.dst = *dst;
+	wr_init(&wr, pkt, IP6_HEADER_LEN);
+	ip6_header_write(&wr, &h);
+	if (wr.bad)
+		abort();
+}
+
+/* A spoofed "server" bubble: from the server's address, a made-up Teredo
+ * source, an origin elsewhere.  Returns its size. */
+static size_t
+spoofed_server_bubble(struct teredo_client *c, uint64_t now, uint32_t ipv4,
+		      uint32_t origin_ipv4)
+{
+	struct ip6_addr src = teredo(SERVER, ipv4, 4000);
+	struct teredo_origin origin = {.ipv4 = origin_ipv4, .port = 5000};
+	struct teredo_trailers t = {.has_nonce = true, .nonce = ipv4};
+	uint8_t buf[128];
+	size_t len;
+
+	if (teredo_bubble_write(buf, sizeof(buf), &src, &c->addr, 255, &origin,
+				&t, &len) < 0)
+		abort();
+	teredo_client_on_udp(c, now, buf, len, SERVER, TEREDO_PORT,
+			     0x0a000002u);
+	return len;
+}
+
+/*
+ * Issue 11 A5: 1,000 spoofed "server" bubbles (each a new peer, or all
+ * one peer) make fewer datagrams and fewer bytes than they are, timers
+ * run for a minute after; a relay answers one native packet with one
+ * round, and a flood of new destinations with at most its budget.
+ */
+static void
+test_no_amplification(void)
+{
+	static struct teredo_peer flood_peers[2048];
+	struct teredo_client c;
+	uint64_t in_bytes = 0;
+
+	{
+		/* A table with room for them all: the worst case. */
+		struct teredo_client_config cfg = {
+			.server_ipv4 = SERVER,
+			.local_port = LOCAL_PORT,
+			.symmetric_nat_support = true,
+		};
+
+		if (teredo_client_init(&c, &cfg, &io, flood_peers,
+				       ARRAY_SIZE(flood_peers)) < 0)
+			abort();
+		nsent = 0;
+		qualify(&c);
+	}
+	out_count = out_bytes = 0;
+	for (uint32_t i = 0; i < 1000; i++)
+		in_bytes += spoofed_server_bubble(&c, 1000 + i, 0xc6400000u + i,
+						  0xc6500000u + i);
+	for (uint64_t t = 2000; t < 62000; t += 100)
+		teredo_client_on_timer(&c, t);
+	ok(out_count <= 1000 && out_bytes <= in_bytes,
+	   "issue 11 A5: 1000 spoofed server bubbles (%llu B) -> %llu "
+	   "datagrams, %llu B out",
+	   (unsigned long long)in_bytes, (unsigned long long)out_count,
+	   (unsigned long long)out_bytes);
+
+	client_new(&c, false);
+	qualify(&c);
+	out_count = out_bytes = in_bytes = 0;
+	for (uint32_t i = 0; i < 1000; i++)
+		in_bytes += spoofed_server_bubble(&c, 1000 + 10 * i,
+						  0xc6400001u, 0xc6500001u);
+	for (uint64_t t = 11000; t < 71000; t += 100)
+		teredo_client_on_timer(&c, t);
+	ok(out_count <= 60 && out_bytes <= in_bytes,
+	   "issue 11 A5: 1000 from one spoofed peer in 10 s -> %llu "
+	   "datagrams (paced per peer)",
+	   (unsigned long long)out_count);
+
+	for (int restricted = 0; restricted < 2; restricted++) {
+		struct teredo_client_config cfg = {
+			.relay = true,
+			.relay_ipv4 = RELAY_IP,
+			.relay_restricted = restricted,
+		};
+		struct ip6_addr host = native_addr(9),
+				dst = teredo(SERVER, 0xc6410001u, 5000);
+		uint8_t pkt[IP6_HEADER_LEN];
+		uint32_t next = 0xc6420000u;
+		uint64_t flood_in = 0;
+
+		if (teredo_client_init(&c, &cfg, &io, flood_peers,
+				       ARRAY_SIZE(flood_peers)) < 0)
+			abort();
+		teredo_client_start(&c, 0);
+		bare_ip6(pkt, &host, &dst);
+		out_count = out_bytes = 0;
+		teredo_client_on_tun(&c, 1000, pkt, sizeof(pkt));
+		for (uint64_t t = 1000; t < 31000; t += 100)
+			teredo_client_on_timer(&c, t);
+		ok(out_count == 1u + (unsigned)restricted,
+		   "issue 11 A5: %s relay: one 40-byte native packet -> one "
+		   "round, %llu datagrams, %llu B",
+		   restricted ? "restricted" : "cone",
+		   (unsigned long long)out_count,
+		   (unsigned long long)out_bytes);
+		/* 10,000 packets to new destinations from 1,000 /64s in 1 s. */
+		out_count = 0;
+		for (unsigned i = 0; i < 10000; i++) {
+			struct ip6_addr s6 = native_addr((uint16_t)(i % 1000)),
+					d6 = teredo(SERVER, next++, 5000);
+
+			bare_ip6(pkt, &s6, &d6);
+			teredo_client_on_tun(&c, 40000 + i / 10, pkt,
+					     sizeof(pkt));
+			flood_in++;
+		}
+		for (uint64_t t = 41000; t < 71000; t += 100)
+			teredo_client_on_timer(&c, t);
+		ok(out_count <= TEREDO_BUBBLE_BUDGET_BURST +
+					31 * TEREDO_BUBBLE_BUDGET_PER_S,
+		   "issue 11 A5: %s relay: %llu native packets to new "
+		   "destinations, 31 s -> %llu datagrams (%llu over budget)",
+		   restricted ? "restricted" : "cone",
+		   (unsigned long long)flood_in, (unsigned long long)out_count,
+		   (unsigned long long)c.stats.bubbles_suppressed);
+	}
+}
+
 /* T23: 100k spoofed sources leave the table bounded; live peers stay. */
 static void
 test_peer_table_bounded(void)
@@ -772,5 +994,7 @@ main(void)
 	test_relay_mode();
 	test_relay_source_limit();
 	test_relay_overload();
+	test_relay_overload_one_source();
+	test_no_amplification();
 	return done_testing();
 }

@@ -1,0 +1,54 @@
+/*
+ * Private to lib/teredo: what the client (client.c) and the relay
+ * (relay.c) share of one Teredo node's machinery.  The public interface
+ * is client.h; the peer table is peers.h.
+ */
+#ifndef SHIPWORM_TEREDO_NODE_H
+#define SHIPWORM_TEREDO_NODE_H
+
+#include "teredo/addr.h"
+#include "teredo/client.h"
+
+__attribute__((format(printf, 2, 3))) void
+teredo_node_log(struct teredo_client *c, const char *fmt, ...);
+void teredo_node_drop(struct teredo_client *c, enum teredo_client_drop why);
+void teredo_node_deliver(struct teredo_client *c, const uint8_t *ip6,
+			 size_t len);
+/* 2000::/3, a native peer worth a packet. */
+bool teredo_node_native_reachable(const struct ip6_addr *a);
+/* §5.2.4, §5.4.1: global embedded IPv4 and server, a port. */
+bool teredo_node_dst_valid(const struct teredo_addr *dst);
+
+/* A new entry for `addr`, which has none (NULL: refused, the drop
+ * counted): `asked` by the stack, counted against src_ipv4:src_port. */
+struct teredo_peer *teredo_node_peer_new(struct teredo_client *c, uint64_t now,
+					 const struct ip6_addr *addr,
+					 bool asked, uint32_t src_ipv4,
+					 uint16_t src_port,
+					 enum teredo_peers_refusal *why);
+void teredo_node_trust(struct teredo_client *c, uint64_t now,
+		       struct teredo_peer *p, uint32_t ipv4, uint16_t port);
+/* A5: may n more bubbles go out of the global budget?  (Spends them.) */
+bool teredo_node_bubble_budget(struct teredo_client *c, uint64_t now,
+			       unsigned n);
+/* A4: the bubble echoes the nonce of p's open bubble round. */
+bool teredo_node_nonce_answers(const struct teredo_peer *p, uint64_t now,
+			       const struct teredo_packet *pkt);
+void teredo_node_heard(struct teredo_client *c, uint64_t now,
+		       struct teredo_peer *p);
+/* Sends to p now, queues for it, or starts what makes it trusted. */
+void teredo_node_transmit(struct teredo_client *c, uint64_t now,
+			  struct teredo_peer *p, const uint8_t *ip6,
+			  size_t len);
+
+/* The relay's procedures (relay.c). */
+void teredo_relay_on_udp(struct teredo_client *c, uint64_t now,
+			 const struct teredo_packet *pkt, uint32_t src_ipv4,
+			 uint16_t src_port);
+void teredo_relay_on_tun(struct teredo_client *c, uint64_t now,
+			 const struct ip6_header *h, const uint8_t *ip6,
+			 size_t len);
+void teredo_relay_on_timer(struct teredo_client *c, uint64_t now);
+uint64_t teredo_relay_deadline(const struct teredo_client *c);
+
+#endif
