@@ -514,6 +514,29 @@ peer_get_inbound(struct teredo_client *c, uint64_t now,
 						src_port, &why);
 }
 
+/*
+ * A1: the entry for a packet that proves itself (its embedded mapping is
+ * its source), or NULL when there is no room: the caller then accepts the
+ * packet statelessly, so the refusal is no drop (each datagram is counted
+ * once: used, or dropped by one reason).
+ */
+static struct teredo_peer *
+peer_get_proven(struct teredo_client *c, uint64_t now,
+		const struct ip6_addr *addr, uint32_t src_ipv4,
+		uint16_t src_port)
+{
+	uint64_t drops[TEREDO_CLIENT_DROP_COUNT];
+	struct teredo_peer *p;
+
+	memcpy(drops, c->stats.drops, sizeof(drops));
+	p = peer_get_inbound(c, now, addr, src_ipv4, src_port);
+	if (p == NULL) {
+		memcpy(c->stats.drops, drops, sizeof(drops));
+		c->stats.stateless_accepts++;
+	}
+	return p;
+}
+
 static void
 send_bubble_between(struct teredo_client *c, const struct ip6_addr *src,
 		    const struct ip6_addr *dst, uint32_t dst_ipv4,
@@ -1078,8 +1101,8 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 		return;
 	}
 	c->stats.bubbles_received++;
-	if ((p = peer_get_inbound(c, now, &pkt->ip6.src, src.mapped_ipv4,
-				  src.mapped_port)) == NULL) {
+	if ((p = peer_get_proven(c, now, &pkt->ip6.src, src.mapped_ipv4,
+				 src.mapped_port)) == NULL) {
 		/*
 		 * No room (A1): still the one direct answer RFC 4380 §5.2.3
 		 * asks for, statelessly, so that a peer whose NAT needs it
@@ -1314,8 +1337,8 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 		 * an entry that outranks the strangers' (A1).
 		 */
 		if (p == NULL &&
-		    (p = peer_get_inbound(c, now, &pkt->ip6.src, src_ipv4,
-					  src_port)) == NULL) {
+		    (p = peer_get_proven(c, now, &pkt->ip6.src, src_ipv4,
+					 src_port)) == NULL) {
 			if (bubble)
 				c->stats.bubbles_received++;
 			else

@@ -124,7 +124,8 @@ struct teredo_client_stats {
 	uint64_t bubbles_suppressed; /* A5: over the global bubble budget */
 	uint64_t packets_sent, packets_delivered;
 	uint64_t qualifications, requalifications;
-	uint64_t reverifications; /* C: aged peers heard from a new mapping */
+	uint64_t reverifications;   /* C: aged peers heard from a new mapping */
+	uint64_t stateless_accepts; /* A1: accepted with no room for an entry */
 	uint64_t echo_sent, echo_answered; /* §5.2.9 connectivity tests */
 	uint64_t unreachable_sent;	   /* ICMPv6 errors to our own stack */
 	uint64_t prefix_withdrawals;	   /* relay overloads (R8) */

@@ -179,6 +179,7 @@ teredo_report_client_stats(const struct teredo_client *c,
 	counter(&o, json, &first, "bubbles-received", s->bubbles_received);
 	counter(&o, json, &first, "bubbles-suppressed", s->bubbles_suppressed);
 	counter(&o, json, &first, "reverifications", s->reverifications);
+	counter(&o, json, &first, "stateless-accepts", s->stateless_accepts);
 	counter(&o, json, &first, "packets-sent", s->packets_sent);
 	counter(&o, json, &first, "packets-delivered", s->packets_delivered);
 	counter(&o, json, &first, "echo-tests-sent", s->echo_sent);
