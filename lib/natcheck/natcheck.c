@@ -213,7 +213,7 @@ natcheck_poll(struct natcheck *nc, uint64_t now_ms, struct natcheck_tx *out,
 }
 
 uint64_t
-natcheck_deadline(const struct natcheck *nc)
+natcheck_deadline(const struct natcheck *nc, uint64_t now_ms)
 {
 	uint64_t d = nc->end_ms;
 
@@ -221,7 +221,7 @@ natcheck_deadline(const struct natcheck *nc)
 		const struct natcheck_probe *p = &nc->p[id];
 		uint64_t until;
 
-		if (!p->active || p->answered)
+		if (!probe_pending(nc, id, now_ms))
 			continue;
 		until = probe_until(nc, id);
 		if (until < d)

@@ -134,7 +134,7 @@ size_t natcheck_poll(struct natcheck *nc, uint64_t now_ms,
 		     struct natcheck_tx *out, size_t cap);
 
 /* The next time poll() has something to do (or end_ms). */
-uint64_t natcheck_deadline(const struct natcheck *nc);
+uint64_t natcheck_deadline(const struct natcheck *nc, uint64_t now_ms);
 
 /* Done: everything answered that can be, or the budget is spent. */
 bool natcheck_is_done(const struct natcheck *nc, uint64_t now_ms);

@@ -2,7 +2,6 @@
  * natcheck's judgement: RFC 4787 words, Windows' word, the network's kind,
  * and the verdict per kind of peer from teredo-spec.md §5.2.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "base/strbuf.h"

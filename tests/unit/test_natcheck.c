@@ -178,7 +178,7 @@ run(const struct model *md, struct natcheck_findings *f, uint64_t *took)
 			deliver(&nc, md, &tx[i], now);
 		if (natcheck_is_done(&nc, now))
 			break;
-		uint64_t d = natcheck_deadline(&nc);
+		uint64_t d = natcheck_deadline(&nc, now);
 
 		now = d > now ? d : now + 1;
 	}
