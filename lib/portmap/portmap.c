@@ -37,11 +37,13 @@ portmap_external_note(uint32_t ext, bool garbage, bool connected, char *out,
 
 	strbuf_init(&sb, out, cap);
 	ipv4_format(ext, ip);
+	/*
+	 * The address first: miniupnpc reports an IGD with a reserved
+	 * external address as "not connected" (UPNP_GetValidIGD() state 2).
+	 */
 	if (garbage)
 		strbuf_put(&sb, "the IGD answered garbage for its external "
 				"address: not usable");
-	else if (!connected)
-		strbuf_put(&sb, "the IGD says its WAN is not connected");
 	else if (ext == 0)
 		strbuf_put(&sb, "its external address is 0.0.0.0: not usable");
 	else if ((ext >> 24) == 127)
@@ -54,6 +56,8 @@ portmap_external_note(uint32_t ext, bool garbage, bool connected, char *out,
 			   "its external address %s is not global "
 			   "(another NAT beyond it?): not usable",
 			   ip);
+	else if (!connected)
+		strbuf_put(&sb, "the IGD says its WAN is not connected");
 }
 
 uint64_t

@@ -73,6 +73,7 @@ usage(FILE *f, int status)
 		"  -q, --quiet          no progress line\n"
 		"Port mapping (a TCP port on the router, then removed):\n"
 		"  --map-tcp PORT [--lease S] [--hold S] [--record FILE]\n"
+		"           [--renew S] [--proto upnp|natpmp|pcp]\n"
 		"  --unmap-stale FILE   remove the mapping a crashed run "
 		"recorded\n",
 		STUN_PORT, DEFAULT_CONF, DEFAULT_CTL);
@@ -225,6 +226,8 @@ main(int argc, char **argv)
 		{"hold", required_argument, NULL, 'H'},
 		{"record", required_argument, NULL, 'R'},
 		{"unmap-stale", required_argument, NULL, 'U'},
+		{"renew", required_argument, NULL, 'W'},
+		{"proto", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -289,6 +292,17 @@ main(int argc, char **argv)
 			break;
 		case 'U':
 			pm.stale = optarg;
+			break;
+		case 'W':
+			pm.renew_s = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'P':
+			pm.proto = strcmp(optarg, "upnp") == 0	   ? PORTMAP_UPNP
+				   : strcmp(optarg, "natpmp") == 0 ? PORTMAP_NATPMP
+				   : strcmp(optarg, "pcp") == 0	   ? PORTMAP_PCP
+								   : -1;
+			if (pm.proto < 0)
+				return usage(stderr, 2);
 			break;
 		case 'h':
 			return usage(stdout, 0);

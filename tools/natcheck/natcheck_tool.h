@@ -12,6 +12,8 @@ struct portmap_cli {
 	uint32_t hold_s;    /* --hold: 0 = until SIGTERM/SIGINT */
 	const char *record; /* --record FILE: the lease record */
 	const char *stale;  /* --unmap-stale FILE */
+	uint32_t renew_s;   /* --renew: 0 = half the lease */
+	int proto;	    /* --proto: 0 any, else enum portmap_proto */
 };
 
 /* Runs --map-tcp / --unmap-stale against gateway gw; the exit status. */

@@ -148,8 +148,9 @@ map(struct session *s, uint32_t gw, uint32_t local, bool renew)
 	char note[160];
 	int rc, res = 0;
 
-	if (!renew || s->rec.proto == PORTMAP_UPNP) {
-		if (!renew && portmap_upnp_discover(2000, &s->upnp) == 0) {
+	if ((!renew && (c->proto == 0 || c->proto == PORTMAP_UPNP)) ||
+	    (renew && s->rec.proto == PORTMAP_UPNP)) {
+		if (!renew && portmap_upnp_discover(1000, &s->upnp) == 0) {
 			portmap_external_note(
 				s->upnp.external_ipv4, s->upnp.external_garbage,
 				s->upnp.connected, note, sizeof(note));
@@ -195,7 +196,8 @@ map(struct session *s, uint32_t gw, uint32_t local, bool renew)
 			s->rec.proto = PORTMAP_NONE;
 		}
 	}
-	if (!renew || s->rec.proto == PORTMAP_NATPMP) {
+	if ((!renew && (c->proto == 0 || c->proto == PORTMAP_NATPMP)) ||
+	    (renew && s->rec.proto == PORTMAP_NATPMP)) {
 		uint32_t ext = 0, life = 0;
 		uint16_t port = 0;
 
@@ -226,7 +228,8 @@ map(struct session *s, uint32_t gw, uint32_t local, bool renew)
 		if (renew)
 			return rc < 0 ? rc : -EPROTO;
 	}
-	if (!renew || s->rec.proto == PORTMAP_PCP) {
+	if ((!renew && (c->proto == 0 || c->proto == PORTMAP_PCP)) ||
+	    (renew && s->rec.proto == PORTMAP_PCP)) {
 		uint8_t req[PCP_MSG_MAX], resp[PCP_MSG_MAX];
 		size_t len = 0, rlen = 0;
 		struct pcp_msg m;
@@ -306,7 +309,8 @@ on_renew(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	}
 	say("natcheck: renewed (%s), lease %u s\n",
 	    portmap_proto_name(s->rec.proto), s->lease_s);
-	next = portmap_renew_ms(s->lease_s);
+	next = s->cli->renew_s ? (uint64_t)s->cli->renew_s * 1000
+			       : portmap_renew_ms(s->lease_s);
 	if (next != 0 &&
 	    ev_timer_arm(loop, &s->renew, ev_now_update(loop) + next) < 0)
 		ev_stop(loop);
@@ -368,7 +372,8 @@ portmap_cli_run(const struct portmap_cli *c, uint32_t gw)
 	if (ev_signal(s.loop, SIGTERM, on_signal, &s) < 0 ||
 	    ev_signal(s.loop, SIGINT, on_signal, &s) < 0)
 		goto out;
-	next = portmap_renew_ms(s.lease_s);
+	next = c->renew_s ? (uint64_t)c->renew_s * 1000
+			  : portmap_renew_ms(s.lease_s);
 	if (next != 0 &&
 	    ev_timer_arm(s.loop, &s.renew, ev_now_update(s.loop) + next) < 0)
 		goto out;
