@@ -3,6 +3,10 @@
 
 #include <string.h>
 
+#include "teredo/addr.h"
+#include "teredo/msg.h"
+#include "teredo/packet.h"
+
 /* How long a probe that may legitimately go unanswered is given. */
 #define FILTER_WAIT_MS 1500u
 #define HAIRPIN_WAIT_MS 1000u
@@ -18,6 +22,21 @@ probe_txid(const struct natcheck *nc, unsigned id, uint8_t txid[static 12])
 {
 	memcpy(txid, nc->cfg.txid_base, STUN_TXID_LEN);
 	txid[STUN_TXID_LEN - 1] ^= (uint8_t)(0x40u | id);
+}
+
+/* A Teredo probe's RS nonce: the base's first 8 bytes, tagged. */
+static void
+probe_nonce(const struct natcheck *nc, unsigned id,
+	    uint8_t nonce[static TEREDO_NONCE_LEN])
+{
+	memcpy(nonce, nc->cfg.txid_base, TEREDO_NONCE_LEN);
+	nonce[TEREDO_NONCE_LEN - 1] ^= (uint8_t)(0x40u | id);
+}
+
+static bool
+is_teredo_probe(const struct natcheck *nc, unsigned id)
+{
+	return nc->cfg.teredo && id != NC_HAIRPIN;
 }
 
 static bool
@@ -92,6 +111,11 @@ probe_pending(const struct natcheck *nc, unsigned id, uint64_t now_ms)
 	return p->active && !p->answered && now_ms < probe_until(nc, id);
 }
 
+static void bind1_answered(struct natcheck *nc, unsigned id, uint64_t now_ms);
+static void teredo_input(struct natcheck *nc, unsigned sock,
+			 struct natcheck_endpoint src, const uint8_t *buf,
+			 size_t len, uint64_t now_ms);
+
 void
 natcheck_on_udp(struct natcheck *nc, unsigned sock,
 		struct natcheck_endpoint src, const uint8_t *buf, size_t len,
@@ -101,6 +125,10 @@ natcheck_on_udp(struct natcheck *nc, unsigned sock,
 	uint8_t txid[STUN_TXID_LEN];
 	unsigned id;
 
+	if (nc->cfg.teredo && !stun_is_stun(buf, len)) {
+		teredo_input(nc, sock, src, buf, len, now_ms);
+		return;
+	}
 	if (stun_read(buf, len, &m) != 0) {
 		nc->bad_answers++;
 		return;
@@ -110,7 +138,8 @@ natcheck_on_udp(struct natcheck *nc, unsigned sock,
 		if (memcmp(txid, m.txid, STUN_TXID_LEN) == 0)
 			break;
 	}
-	if (id == NC_PROBES || probe_sock[id] != sock || !nc->p[id].active) {
+	if (id == NC_PROBES || probe_sock[id] != sock || !nc->p[id].active ||
+	    is_teredo_probe(nc, id)) {
 		nc->bad_answers++;
 		return;
 	}
@@ -150,6 +179,15 @@ natcheck_on_udp(struct natcheck *nc, unsigned sock,
 		p->other.ipv4 = stun_addr_ipv4(&m.other);
 		p->other.port = m.other.port;
 	}
+	bind1_answered(nc, id, now_ms);
+}
+
+/* After the first mapping: RFC 5780 tests II and III, and hairpinning. */
+static void
+bind1_answered(struct natcheck *nc, unsigned id, uint64_t now_ms)
+{
+	struct natcheck_probe *p = &nc->p[id];
+
 	if (id == NC_BIND1) {
 		struct natcheck_endpoint local = {nc->cfg.local_ipv4,
 						  nc->cfg.local_port[0]};
@@ -173,6 +211,75 @@ natcheck_on_udp(struct natcheck *nc, unsigned sock,
 	}
 }
 
+/* An RA from the Teredo server: its origin indication is our mapping. */
+static void
+teredo_input(struct natcheck *nc, unsigned sock, struct natcheck_endpoint src,
+	     const uint8_t *buf, size_t len, uint64_t now_ms)
+{
+	struct teredo_packet pkt;
+	struct teredo_ra ra;
+	uint8_t nonce[TEREDO_NONCE_LEN];
+	unsigned id;
+
+	if (teredo_packet_read(buf, len, &pkt) != 0 ||
+	    teredo_ra_read(&pkt, &ra) != 0) {
+		nc->bad_answers++;
+		return;
+	}
+	for (id = 0; id < NC_PROBES; id++) {
+		if (!is_teredo_probe(nc, id))
+			continue;
+		probe_nonce(nc, id, nonce);
+		if (memcmp(nonce, ra.nonce, TEREDO_NONCE_LEN) == 0)
+			break;
+	}
+	if (id == NC_PROBES || probe_sock[id] != sock || !nc->p[id].active) {
+		nc->bad_answers++;
+		return;
+	}
+	struct natcheck_probe *p = &nc->p[id];
+
+	if (p->answered)
+		return;
+	p->answered = true;
+	p->from = src;
+	p->mapped.ipv4 = ra.origin.ipv4;
+	p->mapped.port = ra.origin.port;
+	bind1_answered(nc, id, now_ms);
+}
+
+/* The datagram of probe id: a STUN Binding request or a Teredo RS. */
+static int
+probe_write(const struct natcheck *nc, unsigned id, uint8_t *buf, size_t cap,
+	    size_t *len)
+{
+	struct stun_msg m;
+
+	if (is_teredo_probe(nc, id)) {
+		uint8_t nonce[TEREDO_NONCE_LEN];
+		struct ip6_addr src;
+
+		probe_nonce(nc, id, nonce);
+		if (id == NC_FILT_PORT) {
+			teredo_port_probe_link_local(&src);
+			return teredo_rs_write_src(buf, cap, nonce, &src, len);
+		}
+		return teredo_rs_write(buf, cap, nonce, id == NC_FILT_BOTH,
+				       len);
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = STUN_BINDING_REQUEST;
+	probe_txid(nc, id, m.txid);
+	m.has_fingerprint = true;
+	if (id == NC_FILT_BOTH || id == NC_FILT_PORT) {
+		m.has_change = true;
+		m.change_flags = id == NC_FILT_BOTH
+					 ? STUN_CHANGE_IP | STUN_CHANGE_PORT
+					 : STUN_CHANGE_PORT;
+	}
+	return stun_write(&m, buf, cap, len);
+}
+
 size_t
 natcheck_poll(struct natcheck *nc, uint64_t now_ms, struct natcheck_tx *out,
 	      size_t cap)
@@ -181,26 +288,15 @@ natcheck_poll(struct natcheck *nc, uint64_t now_ms, struct natcheck_tx *out,
 
 	for (unsigned id = 0; id < NC_PROBES && n < cap; id++) {
 		struct natcheck_probe *p = &nc->p[id];
-		struct stun_msg m;
 		size_t len = 0;
 
 		if (!probe_pending(nc, id, now_ms) || now_ms < p->next_ms)
 			continue;
 		if (id == NC_HAIRPIN && p->sends >= NATCHECK_HAIRPIN_SENDS)
 			continue;
-		memset(&m, 0, sizeof(m));
-		m.type = STUN_BINDING_REQUEST;
-		probe_txid(nc, id, m.txid);
-		m.has_fingerprint = true;
-		if (id == NC_FILT_BOTH || id == NC_FILT_PORT) {
-			m.has_change = true;
-			m.change_flags =
-				id == NC_FILT_BOTH
-					? STUN_CHANGE_IP | STUN_CHANGE_PORT
-					: STUN_CHANGE_PORT;
-		}
-		if (stun_write(&m, out[n].buf, sizeof(out[n].buf), &len) != 0)
-			continue; /* cannot happen: 64 bytes fit every probe */
+		if (probe_write(nc, id, out[n].buf, sizeof(out[n].buf), &len) !=
+		    0)
+			continue; /* cannot happen: 128 bytes fit every probe */
 		out[n].len = len;
 		out[n].sock = probe_sock[id];
 		out[n].dst = p->dst;
@@ -298,8 +394,12 @@ natcheck_findings(const struct natcheck *nc, struct natcheck_findings *f)
 	} else if (ok1 && ok2) {
 		/* Two plain servers: "varies by destination" or not. */
 		f->mapping_varies = !ep_eq(b1->mapped, s2->mapped);
+		/*
+		 * The same mapping toward another address rules out both
+		 * address- and address-and-port-dependent mapping.
+		 */
 		if (!f->mapping_varies &&
-		    nc->cfg.stun[0].port != nc->cfg.stun[1].port)
+		    nc->cfg.stun[0].ipv4 != nc->cfg.stun[1].ipv4)
 			f->mapping = NATCHECK_EI;
 	}
 	if (!f->nat_present && f->mapping == NATCHECK_UNKNOWN &&
@@ -321,6 +421,22 @@ natcheck_findings(const struct natcheck *nc, struct natcheck_findings *f)
 		else if (port)
 			f->filtering = NATCHECK_AD;
 		else if (!errored && !fb->answered && !fp->answered)
+			f->filtering = NATCHECK_APD;
+	}
+	if (nc->cfg.teredo && ok1) {
+		/* The cone RS and the port probe (RFC 4380, teredo-serverd). */
+		bool both = fb->answered &&
+			    fb->from.ipv4 == nc->cfg.stun[1].ipv4 &&
+			    fb->from.port == nc->cfg.stun[1].port;
+		bool port = fp->answered &&
+			    fp->from.ipv4 == nc->cfg.stun[0].ipv4 &&
+			    fp->from.port == TEREDO_PROBE_PORT;
+
+		if (both)
+			f->filtering = NATCHECK_EI;
+		else if (port)
+			f->filtering = NATCHECK_AD;
+		else if (!fb->answered && !fp->answered)
 			f->filtering = NATCHECK_APD;
 	}
 	if (f->nat_present && hp->active && hp->sends > 0)

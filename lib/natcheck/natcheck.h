@@ -21,6 +21,15 @@
  *    their filter.  Every request is retransmitted every RETRANS_MS until it
  *    is answered or the whole run's deadline passes.
  *
+ *    With a Teredo server instead (cfg.teredo: stun[0] and stun[1] are its
+ *    primary and secondary address, port 3544), the same probes are
+ *    Router Solicitations (lib/teredo): sock 0 asks both addresses (their
+ *    RAs' origin indications are the mappings: equal means
+ *    endpoint-independent, as RFC 4380 qualification decides), sock 1
+ *    sends the cone RS (answered from the secondary address: an
+ *    endpoint-independent filter lets it in) and sock 2 the port probe
+ *    (answered from port 3543 of the primary: address-dependent filter).
+ *
  * 2. The judgement (natcheck_classify(), natcheck_verdict()): the findings
  *    (from the engine, plus what the tool learnt from routers and teredod)
  *    give the RFC 4787 behaviours, the Windows word, and the verdict per
@@ -60,6 +69,7 @@ struct natcheck_cfg {
 	uint16_t local_port[NATCHECK_SOCKS];
 	uint8_t txid_base[STUN_TXID_LEN]; /* random (house rule 5) */
 	uint32_t budget_ms;		  /* the whole run, e.g. 3000 */
+	bool teredo; /* stun[] is a Teredo server's two addresses */
 };
 
 enum natcheck_probe_id {
@@ -97,7 +107,7 @@ struct natcheck {
 struct natcheck_tx {
 	unsigned sock;
 	struct natcheck_endpoint dst;
-	uint8_t buf[64];
+	uint8_t buf[128];
 	size_t len;
 };
 

@@ -209,9 +209,10 @@ report_text(struct strbuf *sb, const struct natcheck_findings *f,
 			   f->mapping_varies ? " (varies by destination)" : "");
 		strbuf_put(sb, "%-22s: %s%s\n", "NAT filtering",
 			   fl ? fl : "unknown",
-			   f->rfc5780 ? ""
-				      : " (the STUN server has no second "
-					"address: RFC 5780 needs one)");
+			   f->filtering != NATCHECK_UNKNOWN
+				   ? ""
+				   : " (the STUN server has no second "
+				     "address: RFC 5780 needs one)");
 		strbuf_put(sb, "%-22s: %s\n", "Port preserving",
 			   tri_text(f->port_preserving));
 		strbuf_put(sb, "%-22s: %s\n", "Hairpinning",

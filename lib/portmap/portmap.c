@@ -288,6 +288,10 @@ portmap_record_parse(const char *text, size_t len, struct portmap_record *r)
 		return -EBADMSG;
 	if (r->proto == PORTMAP_PCP && !(seen & K_NONCE))
 		return -EBADMSG;
+	/* Keys of another protocol: a record we did not write (fuzz_portmap_record). */
+	if ((r->proto != PORTMAP_UPNP && (seen & (K_CTL | K_SVC))) ||
+	    (r->proto != PORTMAP_PCP && (seen & K_NONCE)))
+		return -EBADMSG;
 	return 0;
 }
 

@@ -58,7 +58,7 @@ round_trip(const struct stun_msg *m)
 }
 
 static void
-engine(const uint8_t *p, size_t len)
+engine(const uint8_t *p, size_t len, bool teredo)
 {
 	static char report[16384];
 	struct natcheck nc;
@@ -67,6 +67,7 @@ engine(const uint8_t *p, size_t len)
 		.local_ipv4 = 0x0a010002,
 		.local_port = {5000, 5001, 5002},
 		.budget_ms = 3000,
+		.teredo = teredo,
 	};
 	struct natcheck_tx tx[NC_PROBES];
 	struct natcheck_findings f;
@@ -94,7 +95,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (stun_read(p, size, &m) == 0)
 		round_trip(&m);
 	(void)stun_is_stun(p, size);
-	engine(p, size);
+	engine(p, size, false);
+	engine(p, size, true); /* the same bytes as a Teredo server's answer */
 	free(p);
 	return 0;
 }

@@ -7,6 +7,8 @@
 
 #include "natcheck/natcheck.h"
 #include "stun/stun.h"
+#include "teredo/addr.h"
+#include "teredo/msg.h"
 
 #define IP1 0xc000020au /* 192.0.2.10 */
 #define IP2 0xc000020bu /* 192.0.2.11 */
@@ -16,7 +18,7 @@
 #define EXT 0xcb007101u	  /* 203.0.113.1 */
 
 struct model {
-	bool nat, blocked, hairpin, preserve, rfc5780;
+	bool nat, blocked, hairpin, preserve, rfc5780, teredo;
 	enum natcheck_behaviour map, filt;
 	unsigned drop_first; /* lose the first N datagrams (retransmission) */
 };
@@ -72,6 +74,38 @@ filter_in(const struct model *md, const struct mapping *m,
 			return true;
 	}
 	return false;
+}
+
+/* teredo-serverd's answer (RFC 4380 §5.3.2): an RA with the origin. */
+static size_t
+teredo_server(const uint8_t *req, size_t len, struct natcheck_endpoint src,
+	      struct natcheck_endpoint dst, uint8_t *out,
+	      struct natcheck_endpoint *from)
+{
+	struct teredo_packet pkt;
+	struct teredo_rs rs;
+	struct teredo_ra_params ra;
+	struct ip6_addr probe;
+	size_t n = 0;
+
+	if (teredo_packet_read(req, len, &pkt) != 0 ||
+	    teredo_rs_read(&pkt, &rs) != 0 || !rs.has_auth)
+		return 0;
+	memset(&ra, 0, sizeof(ra));
+	memcpy(ra.nonce, rs.auth.nonce, sizeof(ra.nonce));
+	ra.origin.ipv4 = src.ipv4;
+	ra.origin.port = src.port;
+	ra.server_ipv4 = IP1;
+	ra.client_ll = rs.src;
+	*from = dst;
+	teredo_port_probe_link_local(&probe);
+	if (rs.cone)
+		from->ipv4 = dst.ipv4 == IP1 ? IP2 : IP1;
+	else if (memcmp(&rs.src, &probe, sizeof(probe)) == 0)
+		from->port = TEREDO_PROBE_PORT;
+	if (teredo_ra_write(out, STUN_MSG_MAX, &ra, &n) != 0)
+		abort();
+	return n;
 }
 
 /* The server's answer to a request from src (as seen) to dst. */
@@ -144,7 +178,9 @@ deliver(struct natcheck *nc, const struct model *md,
 							tx->len, now);
 		return;
 	}
-	n = server(md, tx->buf, tx->len, seen, tx->dst, ans, &from);
+	n = md->teredo ? teredo_server(tx->buf, tx->len, seen, tx->dst, ans,
+				       &from)
+		       : server(md, tx->buf, tx->len, seen, tx->dst, ans, &from);
 	if (n == 0)
 		return;
 	if (md->nat && !filter_in(md, m, from))
@@ -165,6 +201,12 @@ run(const struct model *md, struct natcheck_findings *f, uint64_t *took)
 	};
 	struct natcheck_tx tx[8];
 	uint64_t now = 1000;
+
+	if (md->teredo) {
+		cfg.teredo = true;
+		cfg.stun[0] = (struct natcheck_endpoint){IP1, TEREDO_PORT};
+		cfg.stun[1] = (struct natcheck_endpoint){IP2, TEREDO_PORT};
+	}
 	unsigned rounds = 0;
 
 	nmaps = 0;
@@ -316,6 +358,33 @@ test_engine(void)
 		 NATCHECK_NOT_KNOWN,
 		 "unknown",
 		 NK_BLOCKED},
+		{"Teredo server: public",
+		 {.teredo = true},
+		 true, false, NATCHECK_EI, NATCHECK_EI, NATCHECK_NOT_KNOWN,
+		 NATCHECK_YES, "none (global connectivity)", NK_PUBLIC},
+		{"Teredo server: full cone",
+		 {.teredo = true, .nat = true, .preserve = true,
+		  .map = NATCHECK_EI, .filt = NATCHECK_EI},
+		 true, true, NATCHECK_EI, NATCHECK_EI, NATCHECK_NO,
+		 NATCHECK_YES, "cone", NK_FULLCONE},
+		{"Teredo server: restricted",
+		 {.teredo = true, .nat = true, .hairpin = true,
+		  .map = NATCHECK_EI, .filt = NATCHECK_AD},
+		 true, true, NATCHECK_EI, NATCHECK_AD, NATCHECK_YES,
+		 NATCHECK_NO, "restricted", NK_RESTRICTED},
+		{"Teredo server: port-restricted",
+		 {.teredo = true, .nat = true, .map = NATCHECK_EI,
+		  .filt = NATCHECK_APD},
+		 true, true, NATCHECK_EI, NATCHECK_APD, NATCHECK_NO,
+		 NATCHECK_NO, "restricted (port)", NK_PORTRESTRICTED},
+		{"Teredo server: symmetric (mapping varies)",
+		 {.teredo = true, .nat = true, .map = NATCHECK_APD,
+		  .filt = NATCHECK_APD},
+		 true, true, NATCHECK_UNKNOWN, NATCHECK_APD, NATCHECK_NO,
+		 NATCHECK_NO, "symmetric", NK_SYMMETRIC},
+		{"Teredo server: UDP blocked", {.teredo = true, .blocked = true},
+		 false, false, NATCHECK_UNKNOWN, NATCHECK_UNKNOWN,
+		 NATCHECK_NOT_KNOWN, NATCHECK_NOT_KNOWN, "unknown", NK_BLOCKED},
 		{"no RFC 5780 server",
 		 {.nat = true, .map = NATCHECK_EI, .filt = NATCHECK_APD},
 		 true,

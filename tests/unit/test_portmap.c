@@ -139,6 +139,10 @@ test_record(void)
 		"internal=10.8.0.2:22\nexternal=1\nnonce=0102\n",
 		"shipworm-portmap 1\nproto=natpmp\ngateway=1.2.3\n",
 		"shipworm-portmap 1\nwhat=ever\n",
+		/* fuzz_portmap_record: a PCP record with a UPnP key. */
+		"shipworm-portmap 1\nproto=pcp\ngateway=10.8.0.1\n"
+		"internal=1.8.0.2:22\nexternal=40022\n"
+		"nonce=0102030405060708090a0b0c\ncontrol=.",
 		"shipworm-portmap 1\nproto=upnp\ngateway=10.7.0.1\n"
 		"internal=10.7.0.2:2222\nexternal=2222\ncontrol=a b\n"
 		"service=x\n",

@@ -29,6 +29,7 @@
 #include "sys/portmap.h"
 #include "sys/rand.h"
 #include "sys/udp.h"
+#include "teredo/addr.h"
 
 #define DEFAULT_CONF "/etc/miredo/miredo.conf"
 #define DEFAULT_CTL "/run/shipworm/teredod.sock"
@@ -60,8 +61,9 @@ usage(FILE *f, int status)
 		"Options:\n"
 		"  --stun HOST[:PORT]   a STUN server (port %u); repeat for a "
 		"second one\n"
-		"  --server ADDR        the Teredo server (default: "
-		"ServerAddress of -c)\n"
+		"  --server ADDR        the Teredo server, asked when no --stun "
+		"is given\n"
+		"                       (default: ServerAddress of -c)\n"
 		"  -c, --config FILE    miredo.conf (default %s)\n"
 		"  -s, --socket PATH    teredod's control socket (default %s)\n"
 		"  --gateway ADDR       the router (default: the default "
@@ -297,10 +299,11 @@ main(int argc, char **argv)
 			pm.renew_s = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
 		case 'P':
-			pm.proto = strcmp(optarg, "upnp") == 0	   ? PORTMAP_UPNP
-				   : strcmp(optarg, "natpmp") == 0 ? PORTMAP_NATPMP
-				   : strcmp(optarg, "pcp") == 0	   ? PORTMAP_PCP
-								   : -1;
+			pm.proto = strcmp(optarg, "upnp") == 0 ? PORTMAP_UPNP
+				   : strcmp(optarg, "natpmp") == 0
+					   ? PORTMAP_NATPMP
+				   : strcmp(optarg, "pcp") == 0 ? PORTMAP_PCP
+								: -1;
 			if (pm.proto < 0)
 				return usage(stderr, 2);
 			break;
@@ -328,22 +331,32 @@ main(int argc, char **argv)
 	if (pm.map || pm.stale != NULL)
 		return portmap_cli_run(&pm, gw);
 
-	/* Sources of truth: --stun, else the Teredo server's port 3478. */
+	/*
+	 * Sources of truth: the STUN servers (--stun: RFC 5780 when the
+	 * first has two addresses), else the Teredo server (--server, else
+	 * ServerAddress/ServerAddress2 of the configuration): Router
+	 * Solicitations to both addresses, the cone RS and the port probe.
+	 */
 	struct natcheck_cfg cfg;
+	static char conftext[65536];
+	static struct teredo_client_conf tc;
+	const char *server2 = NULL;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.budget_ms = budget;
 	if (nstun == 0) {
-		static char text[65536];
-		struct teredo_client_conf tc;
 		size_t len = 0;
 
 		if (server_arg == NULL &&
-		    path_read(conf_path, text, sizeof(text) - 1, &len) == 0 &&
-		    conf_client_parse(text, len, conf_path, &tc, NULL, 0) ==
+		    path_read(conf_path, conftext, sizeof(conftext) - 1,
+			      &len) == 0 &&
+		    conf_client_parse(conftext, len, conf_path, &tc, NULL, 0) ==
 			    0 &&
-		    tc.server_address[0] != '\0')
+		    tc.server_address[0] != '\0') {
 			server_arg = tc.server_address;
+			if (tc.server_address2[0] != '\0')
+				server2 = tc.server_address2;
+		}
 		if (server_arg == NULL) {
 			fprintf(stderr,
 				"natcheck: no STUN server (--stun) and no "
@@ -352,11 +365,21 @@ main(int argc, char **argv)
 				conf_path);
 			return 2;
 		}
-		/*
-		 * The Teredo server's host answers STUN on 3478 when it runs
-		 * one (teredo-serverd does not yet).
-		 */
-		stun_arg[nstun++] = server_arg;
+		cfg.teredo = true;
+		stun_arg[0] = server_arg;
+		if (netinfo_resolve4(server_arg, TEREDO_PORT, &cfg.stun[0].ipv4,
+				     &cfg.stun[0].port) < 0 ||
+		    (server2 != NULL &&
+		     netinfo_resolve4(server2, TEREDO_PORT, &cfg.stun[1].ipv4,
+				      &cfg.stun[1].port) < 0)) {
+			fprintf(stderr, "natcheck: cannot resolve %s\n",
+				server_arg);
+			return 2;
+		}
+		/* RFC 4380 §5.2: the secondary is the next address. */
+		if (server2 == NULL)
+			cfg.stun[1] = (struct natcheck_endpoint){
+				cfg.stun[0].ipv4 + 1, cfg.stun[0].port};
 	}
 	for (unsigned i = 0; i < nstun; i++) {
 		if (netinfo_resolve4(stun_arg[i], STUN_PORT, &cfg.stun[i].ipv4,
@@ -531,8 +554,9 @@ main(int argc, char **argv)
 	}
 	fputs(report, stdout);
 	if (!json)
-		printf("\n(%llu ms; STUN %s%s%s)\n",
-		       (unsigned long long)(sys_now_ms() - start), stun_arg[0],
+		printf("\n(%llu ms; %s %s%s%s)\n",
+		       (unsigned long long)(sys_now_ms() - start),
+		       cfg.teredo ? "Teredo server" : "STUN", stun_arg[0],
 		       nstun > 1 ? ", " : "", nstun > 1 ? stun_arg[1] : "");
 	for (unsigned i = 0; i < NATCHECK_SOCKS; i++)
 		udp_close(fds[i]);
