@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2153,SC2004 # lab.sh globals
 # Lab additions for natcheck (issue 12), sourced after lab.sh: NAT routers
 # with hairpinning, with a real miniupnpd (UPnP IGD, NAT-PMP, PCP), a
 # double NAT, a router with a fake IGD / NAT-PMP responder, and an RFC 5780
