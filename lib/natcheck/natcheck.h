@@ -129,6 +129,13 @@ struct natcheck_findings {
 	const char *teredo_state; /* "qualified", ..., or NULL */
 	/* Why a router answer was not used ("answered garbage"), or NULL. */
 	const char *upnp_note, *natpmp_note, *pcp_note;
+	/*
+	 * The mapping test (UPnP, else NAT-PMP): a UDP mapping added, a STUN
+	 * answer sent to it from outside (RFC 5780 RESPONSE-PORT) arrived,
+	 * and it was removed.  NATCHECK_NOT_KNOWN when not tried.
+	 */
+	enum natcheck_tri map_added, map_reachable, map_removed;
+	const char *map_proto; /* "upnp", "natpmp" or NULL */
 };
 
 void natcheck_start(struct natcheck *nc, const struct natcheck_cfg *cfg,

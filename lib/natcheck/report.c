@@ -141,6 +141,12 @@ report_json(struct strbuf *sb, const struct natcheck_findings *f,
 	router_json(sb, "natpmp", f->natpmp, f->natpmp_external,
 		    f->natpmp_note);
 	router_json(sb, "pcp", f->pcp, f->pcp_external, f->pcp_note);
+	strbuf_put(sb, "\"mapping_test\":{\"protocol\":");
+	json_str(sb, f->map_proto);
+	strbuf_put(sb, ",\"added\":%s,\"reachable\":%s,\"removed\":%s},",
+		   f->map_proto ? tri_json(f->map_added) : "null",
+		   f->map_proto ? tri_json(f->map_reachable) : "null",
+		   f->map_proto ? tri_json(f->map_removed) : "null");
 	strbuf_put(sb, "\"ipv6\":{\"global\":%s,\"address\":",
 		   f->ipv6_global ? "true" : "false");
 	json_str(sb, f->ipv6_address);
@@ -225,6 +231,13 @@ report_text(struct strbuf *sb, const struct natcheck_findings *f,
 	router_text(sb, "NAT-PMP", f->natpmp, f->natpmp_external,
 		    f->natpmp_note);
 	router_text(sb, "PCP", f->pcp, f->pcp_external, f->pcp_note);
+	if (f->map_proto != NULL)
+		strbuf_put(sb,
+			   "%-22s: by %s: added %s, reachable from outside %s, "
+			   "removed %s\n",
+			   "Port mapping test", f->map_proto,
+			   tri_text(f->map_added), tri_text(f->map_reachable),
+			   tri_text(f->map_removed));
 	strbuf_put(sb, "%-22s: %s%s%s\n", "Native IPv6",
 		   f->ipv6_global ? "yes, " : "no global address",
 		   f->ipv6_global && f->ipv6_address ? f->ipv6_address : "",

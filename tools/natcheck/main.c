@@ -21,6 +21,7 @@
 #include "natcheck_tool.h"
 #include "pcp/pcp.h"
 #include "portmap/portmap.h"
+#include "stun/stun.h"
 #include "sys/ctl.h"
 #include "sys/ev.h"
 #include "sys/fd.h"
@@ -200,6 +201,113 @@ router_input(struct router_probe *r, const struct udp_dgram *d)
 		return;
 	}
 	r->garbage++;
+}
+
+/*
+ * Sends a STUN Binding request from sock0 asking the server to answer to
+ * port `port` of our mapped address (RFC 5780 RESPONSE-PORT), up to
+ * `tries` times 250 ms; true when the answer arrives on fd.
+ */
+static bool
+response_port_arrives(int fd, int sock0, const struct natcheck_cfg *cfg,
+		      uint16_t port, uint8_t tag, unsigned tries)
+{
+	struct stun_msg m;
+	uint8_t buf[128];
+	size_t len = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.type = STUN_BINDING_REQUEST;
+	memcpy(m.txid, cfg->txid_base, sizeof(m.txid));
+	m.txid[0] ^= tag;
+	m.has_response_port = true;
+	m.response_port = port;
+	m.has_fingerprint = true;
+	if (stun_write(&m, buf, sizeof(buf), &len) != 0)
+		return false;
+	for (unsigned i = 0; i < tries; i++) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		uint8_t in[600];
+		struct udp_dgram v = {.buf = in, .cap = sizeof(in)};
+		struct stun_msg a;
+		size_t n = 0;
+
+		send_lossy(sock0, buf, len, cfg->stun[0].ipv4,
+			   cfg->stun[0].port);
+		if (fd_poll(&pf, 1, 250) <= 0 ||
+		    udp_recv_batch(fd, &v, 1, &n) < 0 || n == 0)
+			continue;
+		if (stun_read(in, v.len, &a) == 0 &&
+		    memcmp(a.txid, m.txid, sizeof(a.txid)) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The mapping test: a UDP mapping of a fresh socket's port (UPnP IGD, else
+ * NAT-PMP), a STUN Binding request from sock0 with RESPONSE-PORT set to
+ * the mapped port, so that the server's answer comes from outside to the
+ * mapping (RFC 5780 §7.5), after a control request sent before the
+ * mapping existed went unanswered; then the mapping is removed (and, for
+ * UPnP, looked up again).  Bounded: about 1 s plus the router's exchanges.
+ */
+static void
+mapping_test(struct natcheck_findings *f, const struct natcheck_cfg *cfg,
+	     int sock0, const struct portmap_upnp *up, uint32_t gw)
+{
+	uint32_t unused;
+	uint16_t lport = 0, got_port = 0;
+	uint32_t life = 0;
+	int fd = -1, res = 0, rc;
+	bool exists = true, open_already;
+
+	f->map_added = f->map_reachable = f->map_removed = NATCHECK_NOT_KNOWN;
+	if (udp_open(cfg->local_ipv4, 0, &fd) < 0 ||
+	    udp_local(fd, &unused, &lport) < 0) {
+		udp_close(fd);
+		return;
+	}
+	/*
+	 * The control: before the mapping exists, an answer to this port must
+	 * not arrive (else reachability would prove nothing: no NAT there).
+	 */
+	open_already = !cfg->teredo &&
+		       response_port_arrives(fd, sock0, cfg, lport, 0x5a, 1);
+	if (up != NULL) {
+		f->map_proto = "upnp";
+		rc = portmap_upnp_add(up, "UDP", lport, lport, 60,
+				      "shipworm natcheck");
+		if (rc == PORTMAP_UPNP_ONLY_PERMANENT ||
+		    rc == PORTMAP_UPNP_INVALID_ARGS)
+			rc = portmap_upnp_add(up, "UDP", lport, lport, 0,
+					      "shipworm natcheck");
+		got_port = lport;
+	} else {
+		f->map_proto = "natpmp";
+		rc = portmap_natpmp_map(gw, false, lport, lport, 60, 1500,
+					&got_port, &life, &res);
+	}
+	f->map_added = rc == 0 && got_port != 0 ? NATCHECK_YES : NATCHECK_NO;
+	if (f->map_added == NATCHECK_YES && !cfg->teredo && !open_already) {
+		f->map_reachable =
+			response_port_arrives(fd, sock0, cfg, got_port, 0xa5, 4)
+				? NATCHECK_YES
+				: NATCHECK_NO;
+	}
+	if (f->map_added == NATCHECK_YES) {
+		if (up != NULL) {
+			rc = portmap_upnp_delete(up, "UDP", lport);
+			if (rc == 0 &&
+			    portmap_upnp_exists(up, "UDP", lport, &exists) == 0)
+				rc = exists ? -EEXIST : 0;
+		} else {
+			rc = portmap_natpmp_map(gw, false, lport, 0, 0, 1500,
+						&got_port, &life, &res);
+		}
+		f->map_removed = rc == 0 ? NATCHECK_YES : NATCHECK_NO;
+	}
+	udp_close(fd);
 }
 
 static void
@@ -545,6 +653,16 @@ main(int argc, char **argv)
 							   cfg.local_ipv4)) ||
 			    (f.natpmp && portmap_external_ok(f.natpmp_external,
 							     cfg.local_ipv4)));
+	/* A mapping can be added, is reachable from outside, is removed. */
+	if (!no_portmap && f.portmap_global && f.udp) {
+		bool by_upnp = f.upnp && portmap_external_ok(f.upnp_external,
+							     cfg.local_ipv4);
+
+		progress(show, 99);
+		mapping_test(&f, &cfg, fds[0], by_upnp ? &up : NULL, gw);
+		if (show)
+			fprintf(stderr, "\r%60s\r", "");
+	}
 	f.ipv6_global = netinfo_ipv6_global(v6, sizeof(v6)) == 0;
 	f.ipv6_address = f.ipv6_global ? v6 : NULL;
 	f.teredo_state = teredo_state(ctl_path, tstate, sizeof(tstate));
