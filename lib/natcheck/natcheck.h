@@ -122,6 +122,7 @@ struct natcheck_findings {
 	bool mapping_varies; /* two servers saw different mappings */
 	/* Filled by the tool from routers and teredod. */
 	bool upnp, natpmp, pcp;
+	bool upnp_connected; /* the IGD says its WAN is connected */
 	uint32_t upnp_external, natpmp_external, pcp_external; /* 0 unknown */
 	bool portmap_global; /* a protocol gave a usable global address */
 	bool ipv6_global;

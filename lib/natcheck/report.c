@@ -89,9 +89,10 @@ ip_json(struct strbuf *sb, uint32_t a)
 	strbuf_put(sb, "\"%s\"", ip);
 }
 
+/* connected: the JSON value of a "connected" field, or NULL for none. */
 static void
 router_json(struct strbuf *sb, const char *name, bool present, uint32_t ext,
-	    const char *note)
+	    const char *note, const char *connected)
 {
 	strbuf_put(sb, "\"%s\":{\"present\":%s,\"external_ipv4\":", name,
 		   present ? "true" : "false");
@@ -101,6 +102,8 @@ router_json(struct strbuf *sb, const char *name, bool present, uint32_t ext,
 			   ? (natcheck_is_global_ipv4(ext) ? "true" : "false")
 			   : "null");
 	json_str(sb, note);
+	if (connected != NULL)
+		strbuf_put(sb, ",\"connected\":%s", connected);
 	strbuf_put(sb, "},");
 }
 
@@ -137,10 +140,11 @@ report_json(struct strbuf *sb, const struct natcheck_findings *f,
 			     ? natcheck_kind_name(natcheck_kind_of(f))
 			     : NULL);
 	strbuf_put(sb, "},");
-	router_json(sb, "upnp", f->upnp, f->upnp_external, f->upnp_note);
-	router_json(sb, "natpmp", f->natpmp, f->natpmp_external,
-		    f->natpmp_note);
-	router_json(sb, "pcp", f->pcp, f->pcp_external, f->pcp_note);
+	router_json(sb, "upnp", f->upnp, f->upnp_external, f->upnp_note,
+		    f->upnp ? (f->upnp_connected ? "true" : "false") : "null");
+	router_json(sb, "natpmp", f->natpmp, f->natpmp_external, f->natpmp_note,
+		    NULL);
+	router_json(sb, "pcp", f->pcp, f->pcp_external, f->pcp_note, NULL);
 	strbuf_put(sb, "\"mapping_test\":{\"protocol\":");
 	json_str(sb, f->map_proto);
 	strbuf_put(sb, ",\"added\":%s,\"reachable\":%s,\"removed\":%s},",

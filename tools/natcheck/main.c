@@ -635,6 +635,7 @@ main(int argc, char **argv)
 		rc = portmap_upnp_finish(job, 100, &up);
 		if (rc == 0) {
 			f.upnp = true;
+			f.upnp_connected = up.connected;
 			f.upnp_external = up.external_ipv4;
 			portmap_external_note(up.external_ipv4,
 					      up.external_garbage, up.connected,
