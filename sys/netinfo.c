@@ -4,12 +4,15 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netdb.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "sys/ev.h"
 
 int
 netinfo_route_src(uint32_t dst_ipv4, uint32_t *src_ipv4)
@@ -128,4 +131,61 @@ netinfo_resolve4(const char *hostport, uint16_t default_port, uint32_t *ipv4,
 			      ->sin_addr.s_addr);
 	freeaddrinfo(res);
 	return 0;
+}
+
+int
+netinfo_udp6_exchange(const char *addr6, uint16_t port, const uint8_t *req,
+		      size_t req_len, uint8_t *resp, size_t cap,
+		      size_t *resp_len, int timeout_ms)
+{
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6,
+				  .sin6_port = htons(port)};
+	uint64_t end = sys_now_ms() + (uint64_t)timeout_ms, next = 0;
+	int fd, err = -ETIMEDOUT;
+
+	if (inet_pton(AF_INET6, addr6, &sa.sin6_addr) != 1)
+		return -EINVAL;
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	for (unsigned i = 0; i < 10000; i++) {
+		uint64_t now = sys_now_ms();
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		struct sockaddr_in6 from;
+		socklen_t fl = sizeof(from);
+		ssize_t n;
+
+		if (now >= end)
+			break;
+		if (now >= next) {
+			if (sendto(fd, req, req_len, 0, (struct sockaddr *)&sa,
+				   sizeof(sa)) < 0 &&
+			    errno != EAGAIN) {
+				err = -errno;
+				break;
+			}
+			next = now + 250;
+		}
+		(void)poll(&pf, 1, (int)((next < end ? next : end) - now));
+		n = recvfrom(fd, resp, cap, 0, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			continue;
+		if (memcmp(&from.sin6_addr, &sa.sin6_addr, 16) != 0 ||
+		    from.sin6_port != sa.sin6_port)
+			continue;
+		*resp_len = (size_t)n;
+		err = 0;
+		break;
+	}
+	close(fd);
+	return err;
+}
+
+void
+netinfo_ipv6_format(const uint8_t ip[static 16], char *out, size_t cap)
+{
+	if (cap == 0)
+		return;
+	if (inet_ntop(AF_INET6, ip, out, (socklen_t)cap) == NULL)
+		out[0] = '\0';
 }

@@ -28,4 +28,18 @@ MUST_CHECK int netinfo_ipv6_global(char *out, size_t cap);
 MUST_CHECK int netinfo_resolve4(const char *hostport, uint16_t default_port,
 				uint32_t *ipv4, uint16_t *port);
 
+/* RFC 5952 text of 16 address bytes (inet_ntop), "" if it fails. */
+void netinfo_ipv6_format(const uint8_t ip[static 16], char *out, size_t cap);
+
+/*
+ * One request/answer over UDP/IPv6 to [addr6]:port (text): sends req,
+ * retransmits every 250 ms, returns the first datagram from that address
+ * and port.  -EINVAL for a bad address, -ETIMEDOUT, -errno (-ENETUNREACH
+ * when there is no IPv6 route).
+ */
+MUST_CHECK int netinfo_udp6_exchange(const char *addr6, uint16_t port,
+				     const uint8_t *req, size_t req_len,
+				     uint8_t *resp, size_t cap,
+				     size_t *resp_len, int timeout_ms);
+
 #endif

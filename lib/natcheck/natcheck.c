@@ -375,6 +375,7 @@ natcheck_findings(const struct natcheck *nc, struct natcheck_findings *f)
 	f->port_preserving = NATCHECK_NOT_KNOWN;
 	f->hairpinning = NATCHECK_NOT_KNOWN;
 	f->map_added = f->map_reachable = f->map_removed = NATCHECK_NOT_KNOWN;
+	f->ipv6_reachable = NATCHECK_NOT_KNOWN;
 	f->udp = ok1 || ok2;
 	if (!f->udp)
 		return;

@@ -127,6 +127,9 @@ struct natcheck_findings {
 	bool portmap_global; /* a protocol gave a usable global address */
 	bool ipv6_global;
 	const char *ipv6_address; /* text, or NULL */
+	/* A STUN server answered over IPv6 (--stun6); NOT_KNOWN: not asked. */
+	enum natcheck_tri ipv6_reachable;
+	const char *ipv6_mapped;  /* what it saw, text, or NULL */
 	const char *teredo_state; /* "qualified", ..., or NULL */
 	/* Why a router answer was not used ("answered garbage"), or NULL. */
 	const char *upnp_note, *natpmp_note, *pcp_note;

@@ -151,9 +151,12 @@ report_json(struct strbuf *sb, const struct natcheck_findings *f,
 		   f->map_proto ? tri_json(f->map_added) : "null",
 		   f->map_proto ? tri_json(f->map_reachable) : "null",
 		   f->map_proto ? tri_json(f->map_removed) : "null");
-	strbuf_put(sb, "\"ipv6\":{\"global\":%s,\"address\":",
-		   f->ipv6_global ? "true" : "false");
+	strbuf_put(sb, "\"ipv6\":{\"global\":%s,\"reachable\":%s,\"address\":",
+		   f->ipv6_global ? "true" : "false",
+		   tri_json(f->ipv6_reachable));
 	json_str(sb, f->ipv6_address);
+	strbuf_put(sb, ",\"mapped\":");
+	json_str(sb, f->ipv6_mapped);
 	strbuf_put(sb, "},\"teredo\":{\"state\":");
 	json_str(sb, f->teredo_state);
 	strbuf_put(sb, "},\"verdict\":[");
@@ -245,7 +248,11 @@ report_text(struct strbuf *sb, const struct natcheck_findings *f,
 	strbuf_put(sb, "%-22s: %s%s%s\n", "Native IPv6",
 		   f->ipv6_global ? "yes, " : "no global address",
 		   f->ipv6_global && f->ipv6_address ? f->ipv6_address : "",
-		   "");
+		   f->ipv6_reachable == NATCHECK_YES
+			   ? " (reaches the STUN server)"
+		   : f->ipv6_reachable == NATCHECK_NO
+			   ? " (but no answer over IPv6)"
+			   : "");
 	strbuf_put(sb, "%-22s: %s\n", "Teredo (teredod)",
 		   f->teredo_state ? f->teredo_state : "not running");
 	strbuf_put(sb, "\nVerdict: remote assistance with ...\n");

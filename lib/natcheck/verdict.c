@@ -237,15 +237,18 @@ natcheck_verdict(const struct natcheck_findings *f,
 
 		memset(v, 0, sizeof(*v));
 		v->peer = "a peer with native IPv6";
-		v->supported = f->ipv6_global;
-		v->path = f->ipv6_global ? "ipv6" : "none";
+		v->supported =
+			f->ipv6_global && f->ipv6_reachable != NATCHECK_NO;
+		v->path = v->supported ? "ipv6" : "none";
 		strbuf_init(&sb, v->why, sizeof(v->why));
-		strbuf_put(
-			&sb, "%s",
-			f->ipv6_global
-				? "you both have native IPv6: direct, "
-				  "whatever the IPv4 NATs"
-				: "this computer has no global IPv6 address");
+		strbuf_put(&sb, "%s",
+			   !f->ipv6_global
+				   ? "this computer has no global IPv6 address"
+			   : f->ipv6_reachable == NATCHECK_NO
+				   ? "this computer has a global IPv6 address "
+				     "but IPv6 does not reach the Internet"
+				   : "you both have native IPv6: direct, "
+				     "whatever the IPv4 NATs");
 	}
 	return n;
 }

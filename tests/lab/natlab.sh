@@ -16,6 +16,7 @@
 #     double=OUTER_WAN: NAME-gw's WAN is 172.16.<n>.2 behind a second,
 #     port-restricted NAT NAME-out whose WAN is OUTER_WAN.
 #   natlab_coturn SRV          coturn on SRV's two addresses, ports 3478/3479
+#                              (and its native IPv6 address, if it has one)
 
 NATLAB_UPNP_NET=${NATLAB_UPNP_NET:-11.0.0}
 declare -gA NATLAB_GW=()       # site -> its router's LAN address
@@ -210,6 +211,7 @@ natlab_coturn() {
 	cat >"$conf" <<CONF
 listening-ip=$a1
 listening-ip=$a2
+$([ -n "${LAB_ADDR6[$srv]:-}" ] && echo "listening-ip=${LAB_ADDR6[$srv]}")
 listening-port=3478
 alt-listening-port=3479
 stun-only

@@ -563,6 +563,15 @@ test_verdict(void)
 	n = natcheck_verdict(&f, v, ARRAY_SIZE(v));
 	ok(!v[0].supported && strstr(v[0].why, "blocks UDP") != NULL,
 	   "UDP blocked: not supported, and why");
+	f.ipv6_global = true;
+	f.ipv6_reachable = NATCHECK_YES;
+	n = natcheck_verdict(&f, v, ARRAY_SIZE(v));
+	ok(n == 7 && v[6].supported && strcmp(v[6].path, "ipv6") == 0,
+	   "IPv6 reachable: the IPv6 line is supported, even with UDP blocked");
+	f.ipv6_reachable = NATCHECK_NO;
+	n = natcheck_verdict(&f, v, ARRAY_SIZE(v));
+	ok(!v[6].supported && strstr(v[6].why, "does not reach") != NULL,
+	   "a global IPv6 address that reaches nothing: not supported");
 
 	ok(natcheck_is_global_ipv4(0xcb007101) &&
 		   natcheck_is_global_ipv4(0x08080808),

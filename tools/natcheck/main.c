@@ -62,6 +62,8 @@ usage(FILE *f, int status)
 		"Options:\n"
 		"  --stun HOST[:PORT]   a STUN server (port %u); repeat for a "
 		"second one\n"
+		"  --stun6 ADDR6        a STUN server's IPv6 address (port "
+		"3478): IPv6 reachability\n"
 		"  --server ADDR        the Teredo server, asked when no "
 		"--stun "
 		"is given\n"
@@ -310,6 +312,30 @@ mapping_test(struct natcheck_findings *f, const struct natcheck_cfg *cfg,
 	udp_close(fd);
 }
 
+/* A STUN Binding over IPv6 (RFC 5389): reachability, and what it saw. */
+static enum natcheck_tri
+ipv6_probe(const char *server, const uint8_t *txid_base, char *seen, size_t cap)
+{
+	struct stun_msg m, a;
+	uint8_t buf[128], in[600];
+	size_t len = 0, n = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.type = STUN_BINDING_REQUEST;
+	memcpy(m.txid, txid_base, sizeof(m.txid));
+	m.txid[1] ^= 0x66;
+	m.has_fingerprint = true;
+	if (stun_write(&m, buf, sizeof(buf), &len) != 0 ||
+	    netinfo_udp6_exchange(server, STUN_PORT, buf, len, in, sizeof(in),
+				  &n, 1000) != 0 ||
+	    stun_read(in, n, &a) != 0 ||
+	    memcmp(a.txid, m.txid, sizeof(a.txid)) != 0 || !a.has_xor_mapped ||
+	    a.xor_mapped.family != STUN_FAMILY_IPV6)
+		return NATCHECK_NO;
+	netinfo_ipv6_format(a.xor_mapped.ip, seen, cap);
+	return NATCHECK_YES;
+}
+
 static void
 progress(bool on, unsigned pct)
 {
@@ -324,6 +350,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"stun", required_argument, NULL, 'S'},
+		{"stun6", required_argument, NULL, '6'},
 		{"server", required_argument, NULL, 'T'},
 		{"config", required_argument, NULL, 'c'},
 		{"socket", required_argument, NULL, 's'},
@@ -345,7 +372,7 @@ main(int argc, char **argv)
 	static char report[65536];
 	const char *stun_arg[2] = {NULL, NULL}, *server_arg = NULL;
 	const char *conf_path = DEFAULT_CONF, *ctl_path = DEFAULT_CTL;
-	const char *gw_arg = NULL;
+	const char *gw_arg = NULL, *stun6_arg = NULL;
 	struct portmap_cli pm = {.lease_s = 3600, .hold_s = 0};
 	bool json = false, quiet = false, no_portmap = false;
 	unsigned nstun = 0, budget = 3000;
@@ -364,6 +391,9 @@ main(int argc, char **argv)
 			break;
 		case 'T':
 			server_arg = optarg;
+			break;
+		case '6':
+			stun6_arg = optarg;
 			break;
 		case 'c':
 			conf_path = optarg;
@@ -666,6 +696,12 @@ main(int argc, char **argv)
 	}
 	f.ipv6_global = netinfo_ipv6_global(v6, sizeof(v6)) == 0;
 	f.ipv6_address = f.ipv6_global ? v6 : NULL;
+	static char v6seen[64];
+
+	if (f.ipv6_global && stun6_arg != NULL)
+		f.ipv6_reachable = ipv6_probe(stun6_arg, cfg.txid_base, v6seen,
+					      sizeof(v6seen));
+	f.ipv6_mapped = v6seen[0] ? v6seen : NULL;
 	f.teredo_state = teredo_state(ctl_path, tstate, sizeof(tstate));
 
 	if ((rc = natcheck_report(&f, json, report, sizeof(report))) < 0) {
