@@ -21,6 +21,12 @@ probe IP1 IP2 P1 P2
     (EIF passes); another fresh socket asks it to answer from P2 on IP1
     (EIF and ADF pass).  No answer at all to the first request: UDP blocked.
 
+    hairpinning: whether a datagram to the mapped address comes back
+    (null without a NAT).
+
+routers GW LOCAL
+    NAT-PMP, PCP ANNOUNCE and SSDP to the gateway: what it offers.
+
 send HOST PORT COUNT / listen PORT SECONDS
     Unsolicited-traffic helpers: "listen" prints how many datagrams arrived.
 
@@ -101,6 +107,7 @@ def probe(ip1, ip2, p1, p2):
         res["mapping"] = "APDM"
     res["port_preserved"] = m1.split(":")[1] == local.split(":")[1]
     res["nat"] = m1 != local
+    res["hairpinning"] = hairpin(s, m1) if res["nat"] else None
     s.close()
 
     s = fresh_socket()
@@ -126,6 +133,75 @@ def probe(ip1, ip2, p1, p2):
             "ADF": "restricted",
             "APDF": "portrestricted",
         }[res["filtering"]]
+    return res
+
+
+def hairpin(sock, mapped):
+    """RFC 4787 REQ-9: does a datagram to our own mapped address come back
+    to us?  A few tries, to our own mapping only."""
+    ip, port = mapped.split(":")
+    token = b"hairpin %d" % int(time.monotonic() * 1000)
+    for _ in range(TRIES):
+        sock.sendto(token, (ip, int(port)))
+        deadline = time.monotonic() + WAIT
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            r, _, _ = select.select([sock], [], [], left)
+            if not r:
+                break
+            data, _ = sock.recvfrom(2048)
+            if data == token:
+                return True
+    return False
+
+
+def routers(gw, local):
+    """The lab's own port-mapping probe: NAT-PMP external address
+    (RFC 6886), PCP ANNOUNCE (RFC 6887) and an SSDP search for an IGD,
+    all to the gateway.  Prints one JSON line."""
+    res = {"natpmp": False, "natpmp_external": None, "pcp": False,
+           "upnp": False}
+    s = fresh_socket()
+    lip = bytes(int(x) for x in local.split("."))
+    pcp = bytes([2, 0, 0, 0]) + bytes(4) + bytes(10) + b"\xff\xff" + lip
+    for _ in range(TRIES):
+        if res["natpmp"] and res["pcp"]:
+            break
+        s.sendto(b"\0\0", (gw, 5351))
+        s.sendto(pcp, (gw, 5351))
+        deadline = time.monotonic() + WAIT
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            r, _, _ = select.select([s], [], [], left)
+            if not r:
+                break
+            data, src = s.recvfrom(2048)
+            if src != (gw, 5351) or len(data) < 4:
+                continue
+            if data[0] == 0 and data[1] == 128 and len(data) >= 12:
+                if data[2:4] == b"\0\0":
+                    res["natpmp"] = True
+                    res["natpmp_external"] = ".".join(str(b) for b in data[8:12])
+            elif data[0] == 2 and data[1] == 0x80 and data[3] == 0:
+                res["pcp"] = True
+    s.close()
+    s = fresh_socket()
+    search = (b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
+              b"MAN: \"ssdp:discover\"\r\nMX: 1\r\n"
+              b"ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n\r\n")
+    for _ in range(TRIES):
+        s.sendto(search, ("239.255.255.250", 1900))
+        r, _, _ = select.select([s], [], [], WAIT)
+        if r:
+            data, _ = s.recvfrom(4096)
+            if b"InternetGatewayDevice" in data:
+                res["upnp"] = True
+                break
+    s.close()
     return res
 
 
@@ -189,6 +265,9 @@ def send(host, port, count):
 def main(argv):
     if len(argv) >= 5 and argv[0] == "probe":
         print(json.dumps(probe(argv[1], argv[2], int(argv[3]), int(argv[4]))))
+        return 0
+    if len(argv) == 3 and argv[0] == "routers":
+        print(json.dumps(routers(argv[1], argv[2])))
         return 0
     if len(argv) >= 5 and argv[0] == "responder":
         secs = float(argv[5]) if len(argv) > 5 else 600.0

@@ -1,0 +1,206 @@
+/*
+ * lib/stun: the RFC 5769 vectors (request, IPv4 and IPv6 responses, the
+ * long-term-auth request), FINGERPRINT, RFC 5780 attributes, ERROR-CODE,
+ * write -> read round trips and malformed input.
+ */
+#include "tap.h"
+
+#include "stun/stun.h"
+
+/* RFC 5769 §2.1: Sample Request. */
+static const uint8_t rfc5769_req[] = {
+	0x00, 0x01, 0x00, 0x58, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01,
+	0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae, 0x80, 0x22, 0x00, 0x10,
+	0x53, 0x54, 0x55, 0x4e, 0x20, 0x74, 0x65, 0x73, 0x74, 0x20, 0x63, 0x6c,
+	0x69, 0x65, 0x6e, 0x74, 0x00, 0x24, 0x00, 0x04, 0x6e, 0x00, 0x01, 0xff,
+	0x80, 0x29, 0x00, 0x08, 0x93, 0x2f, 0xf9, 0xb1, 0x51, 0x26, 0x3b, 0x36,
+	0x00, 0x06, 0x00, 0x09, 0x65, 0x76, 0x74, 0x6a, 0x3a, 0x68, 0x36, 0x76,
+	0x59, 0x20, 0x20, 0x20, 0x00, 0x08, 0x00, 0x14, 0x9a, 0xea, 0xa7, 0x0c,
+	0xbf, 0xd8, 0xcb, 0x56, 0x78, 0x1e, 0xf2, 0xb5, 0xb2, 0xd3, 0xf2, 0x49,
+	0xc1, 0xb5, 0x71, 0xa2, 0x80, 0x28, 0x00, 0x04, 0xe5, 0x7a, 0x3b, 0xcf,
+};
+
+/* RFC 5769 §2.2: Sample IPv4 Response (192.0.2.1:32853). */
+static const uint8_t rfc5769_v4[] = {
+	0x01, 0x01, 0x00, 0x3c, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01,
+	0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae, 0x80, 0x22, 0x00, 0x0b,
+	0x74, 0x65, 0x73, 0x74, 0x20, 0x76, 0x65, 0x63, 0x74, 0x6f, 0x72, 0x20,
+	0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0xa1, 0x47, 0xe1, 0x12, 0xa6, 0x43,
+	0x00, 0x08, 0x00, 0x14, 0x2b, 0x91, 0xf5, 0x99, 0xfd, 0x9e, 0x90, 0xc3,
+	0x8c, 0x74, 0x89, 0xf9, 0x2a, 0xf9, 0xba, 0x53, 0xf0, 0x6b, 0xe7, 0xd7,
+	0x80, 0x28, 0x00, 0x04, 0xc0, 0x7d, 0x4c, 0x96,
+};
+
+/* RFC 5769 §2.3: Sample IPv6 Response ([2001:db8:1234:5678:11:2233:4455:6677]:32853). */
+static const uint8_t rfc5769_v6[] = {
+	0x01, 0x01, 0x00, 0x48, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01,
+	0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae, 0x80, 0x22, 0x00, 0x0b,
+	0x74, 0x65, 0x73, 0x74, 0x20, 0x76, 0x65, 0x63, 0x74, 0x6f, 0x72, 0x20,
+	0x00, 0x20, 0x00, 0x14, 0x00, 0x02, 0xa1, 0x47, 0x01, 0x13, 0xa9, 0xfa,
+	0xa5, 0xd3, 0xf1, 0x79, 0xbc, 0x25, 0xf4, 0xb5, 0xbe, 0xd2, 0xb9, 0xd9,
+	0x00, 0x08, 0x00, 0x14, 0xa3, 0x82, 0x95, 0x4e, 0x4b, 0xe6, 0x7b, 0xf1,
+	0x17, 0x84, 0xc9, 0x7c, 0x82, 0x92, 0xc2, 0x75, 0xbf, 0xe3, 0xed, 0x41,
+	0x80, 0x28, 0x00, 0x04, 0xc8, 0xfb, 0x0b, 0x4c,
+};
+
+/* RFC 5769 §2.4: Sample Request with Long-Term Authentication. */
+static const uint8_t rfc5769_lta[] = {
+	0x00, 0x01, 0x00, 0x60, 0x21, 0x12, 0xa4, 0x42, 0x78, 0xad, 0x34, 0x33,
+	0xc6, 0xad, 0x72, 0xc0, 0x29, 0xda, 0x41, 0x2e, 0x00, 0x06, 0x00, 0x12,
+	0xe3, 0x83, 0x9e, 0xe3, 0x83, 0x88, 0xe3, 0x83, 0xaa, 0xe3, 0x83, 0x83,
+	0xe3, 0x82, 0xaf, 0xe3, 0x82, 0xb9, 0x00, 0x00, 0x00, 0x15, 0x00, 0x1c,
+	0x66, 0x2f, 0x2f, 0x34, 0x39, 0x39, 0x6b, 0x39, 0x35, 0x34, 0x64, 0x36,
+	0x4f, 0x4c, 0x33, 0x34, 0x6f, 0x4c, 0x39, 0x46, 0x53, 0x54, 0x76, 0x79,
+	0x36, 0x34, 0x73, 0x41, 0x00, 0x14, 0x00, 0x0b, 0x65, 0x78, 0x61, 0x6d,
+	0x70, 0x6c, 0x65, 0x2e, 0x6f, 0x72, 0x67, 0x00, 0x00, 0x08, 0x00, 0x14,
+	0xf6, 0x70, 0x24, 0x65, 0x6d, 0xd6, 0x4a, 0x3e, 0x02, 0xb8, 0xe0, 0x71,
+	0x2e, 0x85, 0xc9, 0xa2, 0x8c, 0xa8, 0x96, 0x66,
+};
+
+static const uint8_t txid5769[12] = {0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34,
+				     0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae};
+
+static void
+test_vectors(void)
+{
+	static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34,
+				       0x56, 0x78, 0x00, 0x11, 0x22, 0x33,
+				       0x44, 0x55, 0x66, 0x77};
+	struct stun_msg m;
+
+	is_int(stun_crc32((const uint8_t *)"123456789", 9), 0xcbf43926,
+	       "CRC-32 check value");
+	is_int(stun_read(rfc5769_req, sizeof(rfc5769_req), &m), 0,
+	       "RFC 5769 2.1 request parses");
+	is_int(m.type, STUN_BINDING_REQUEST, "2.1: binding request");
+	ok(memcmp(m.txid, txid5769, 12) == 0, "2.1: transaction ID");
+	ok(m.has_fingerprint && m.has_integrity, "2.1: fingerprint checks");
+	is_int(m.unknown_required, 0, "2.1: PRIORITY and USERNAME known");
+
+	is_int(stun_read(rfc5769_v4, sizeof(rfc5769_v4), &m), 0,
+	       "RFC 5769 2.2 IPv4 response parses");
+	is_int(m.type, STUN_BINDING_SUCCESS, "2.2: success response");
+	ok(m.has_xor_mapped && m.xor_mapped.family == STUN_FAMILY_IPV4,
+	   "2.2: XOR-MAPPED-ADDRESS, IPv4");
+	is_int(stun_addr_ipv4(&m.xor_mapped), 0xc0000201, "2.2: 192.0.2.1");
+	is_int(m.xor_mapped.port, 32853, "2.2: port 32853");
+	ok(m.has_fingerprint, "2.2: fingerprint checks");
+
+	is_int(stun_read(rfc5769_v6, sizeof(rfc5769_v6), &m), 0,
+	       "RFC 5769 2.3 IPv6 response parses");
+	ok(m.has_xor_mapped && m.xor_mapped.family == STUN_FAMILY_IPV6 &&
+		   memcmp(m.xor_mapped.ip, v6, 16) == 0,
+	   "2.3: 2001:db8:1234:5678:11:2233:4455:6677");
+	is_int(m.xor_mapped.port, 32853, "2.3: port 32853");
+
+	is_int(stun_read(rfc5769_lta, sizeof(rfc5769_lta), &m), 0,
+	       "RFC 5769 2.4 long-term auth request parses");
+	ok(m.has_integrity && !m.has_fingerprint && m.unknown_required == 0,
+	   "2.4: USERNAME, NONCE, REALM, MESSAGE-INTEGRITY known");
+}
+
+static void
+test_bad(void)
+{
+	uint8_t b[sizeof(rfc5769_v4)];
+	struct stun_msg m;
+
+	memcpy(b, rfc5769_v4, sizeof(b));
+	b[sizeof(b) - 1] ^= 1;
+	is_int(stun_read(b, sizeof(b), &m), -EBADMSG, "wrong fingerprint");
+	memcpy(b, rfc5769_v4, sizeof(b));
+	b[4] = 0x22;
+	is_int(stun_read(b, sizeof(b), &m), -EBADMSG, "wrong magic cookie");
+	is_int(stun_read(rfc5769_v4, sizeof(rfc5769_v4) - 4, &m), -EBADMSG,
+	       "length field beyond the datagram");
+	memcpy(b, rfc5769_v4, sizeof(b));
+	b[0] = 0x80;
+	is_int(stun_read(b, sizeof(b), &m), -EBADMSG, "top bits set");
+	memcpy(b, rfc5769_v4, sizeof(b));
+	b[1] = 0x03; /* Allocate success */
+	is_int(stun_read(b, sizeof(b), &m), -EPROTONOSUPPORT, "another method");
+	memcpy(b, rfc5769_v4, sizeof(b));
+	b[41] = 3; /* family 3 */
+	is_int(stun_read(b, sizeof(b), &m), -EBADMSG, "unknown family");
+	memcpy(b, rfc5769_v4, sizeof(b));
+	b[23] = 0xff; /* SOFTWARE length overruns */
+	is_int(stun_read(b, sizeof(b), &m), -EBADMSG, "attribute overruns");
+	is_int(stun_read(rfc5769_v4, 19, &m), -EBADMSG, "short header");
+	is_int(stun_read(NULL, 0, &m), -EBADMSG, "empty");
+	ok(!stun_is_stun((const uint8_t *)"\x00\x01\x00\x00!\x12\xa4", 7),
+	   "7 bytes are not STUN");
+}
+
+static void
+test_round_trip(void)
+{
+	struct stun_msg w, r;
+	uint8_t buf[STUN_MSG_MAX];
+	size_t len = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.type = STUN_BINDING_SUCCESS;
+	memcpy(w.txid, txid5769, 12);
+	w.has_xor_mapped = w.has_mapped = w.has_origin = w.has_other = true;
+	stun_addr_set_ipv4(&w.xor_mapped, 0xc0000201, 32853);
+	stun_addr_set_ipv4(&w.mapped, 0xcb007101, 1);
+	stun_addr_set_ipv4(&w.origin, 0xc000020a, 3478);
+	stun_addr_set_ipv4(&w.other, 0xc000020b, 3479);
+	w.has_fingerprint = true;
+	is_int(stun_write(&w, buf, sizeof(buf), &len), 0, "write response");
+	is_int(len, 20 + 4 * 12 + 8, "response length");
+	/* The XOR-MAPPED-ADDRESS bytes are RFC 5769 2.2's. */
+	is_mem(buf + 36, 8, rfc5769_v4 + 40, 8, "XOR-MAPPED-ADDRESS as 2.2");
+	is_int(stun_read(buf, len, &r), 0, "read it back");
+	ok(r.has_fingerprint && r.has_other && r.has_origin && r.has_mapped,
+	   "attributes back");
+	is_int(stun_addr_ipv4(&r.xor_mapped), 0xc0000201, "mapped address");
+	is_int(r.other.port, 3479, "OTHER-ADDRESS port");
+	is_int(stun_addr_ipv4(&r.origin), 0xc000020a, "RESPONSE-ORIGIN");
+
+	memset(&w, 0, sizeof(w));
+	w.type = STUN_BINDING_REQUEST;
+	w.has_change = true;
+	w.change_flags = STUN_CHANGE_IP | STUN_CHANGE_PORT;
+	w.has_response_port = true;
+	w.response_port = 40000;
+	w.has_fingerprint = true;
+	is_int(stun_write(&w, buf, sizeof(buf), &len), 0, "write request");
+	is_int(stun_read(buf, len, &r), 0, "read request");
+	ok(r.has_change && r.change_flags == 6, "CHANGE-REQUEST ip+port");
+	ok(r.has_response_port && r.response_port == 40000, "RESPONSE-PORT");
+
+	memset(&w, 0, sizeof(w));
+	w.type = STUN_BINDING_ERROR;
+	w.has_error = true;
+	w.error_code = 420;
+	is_int(stun_write(&w, buf, sizeof(buf), &len), 0, "write error");
+	is_int(stun_read(buf, len, &r), 0, "read error");
+	is_int(r.error_code, 420, "ERROR-CODE 420");
+	w.error_code = 700;
+	is_int(stun_write(&w, buf, sizeof(buf), &len), -EINVAL,
+	       "error code 700 refused");
+	w.error_code = 420;
+	is_int(stun_write(&w, buf, 23, &len), -ENOBUFS, "too small a buffer");
+
+	memset(&w, 0, sizeof(w));
+	w.type = STUN_BINDING_SUCCESS;
+	w.has_xor_mapped = true;
+	w.xor_mapped.family = STUN_FAMILY_IPV6;
+	memcpy(w.xor_mapped.ip, rfc5769_v6 + 44, 16); /* any 16 bytes */
+	w.xor_mapped.port = 9;
+	is_int(stun_write(&w, buf, sizeof(buf), &len), 0, "write IPv6");
+	is_int(stun_read(buf, len, &r), 0, "read IPv6");
+	ok(memcmp(r.xor_mapped.ip, rfc5769_v6 + 44, 16) == 0 &&
+		   r.xor_mapped.port == 9,
+	   "IPv6 XOR round trip");
+}
+
+int
+main(void)
+{
+	test_vectors();
+	test_bad();
+	test_round_trip();
+	return done_testing();
+}
