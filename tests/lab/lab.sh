@@ -386,7 +386,8 @@ EOF
 #       bridge (10.n.0.1/24) that several hosts join; HAIRPIN yes: a packet
 #       from the LAN to PUB:port is DNATed through the mapped-port map @fc
 #       and SNATed to PUB (RFC 4787 REQ-9: the peer sees the sender's
-#       mapping); no: dropped.  KIND fullcone, restricted or portrestricted.
+#       mapping); no: dropped.  KIND fullcone, restricted, portrestricted,
+#       symmetric, ppsymmetric or sequential (one counter for all hosts).
 #   lab_lan_host GW NAME                  a client NAME on GW's LAN
 #   lab_lan_nat GW NAME KIND              a nested NAT: router NAME-gw whose
 #       WAN is on GW's LAN, client NAME behind it; then calls
@@ -449,7 +450,7 @@ _lab_nat_learn_more() {
 		echo "		oifname \"wan\" meta l4proto udp ct direction original update @pp { ct original ip saddr . ct original proto-src }"
 	fi
 	# Hairpinning needs the mapped-port map the cone kinds keep anyway.
-	if [ "$hairpin" = yes ] && [ "$kind" = portrestricted ]; then
+	if [ "$hairpin" = yes ] && [ "$kind" != fullcone ] && [ "$kind" != restricted ]; then
 		echo "		oifname \"wan\" meta l4proto udp ct direction original update @fc { udp sport : ct original ip saddr . ct original proto-src }"
 	fi
 }
@@ -507,7 +508,8 @@ lab_shared_site() {
 	local gw=$1 kind=$2 pub=$3 hairpin=$4
 	case $kind in
 	fullcone | restricted | portrestricted) ;;
-	*) lab_die "shared NAT kind '$kind': fullcone, restricted or portrestricted" ;;
+	symmetric | ppsymmetric | sequential) ;;
+	*) lab_die "shared NAT kind '$kind'" ;;
 	esac
 	case $hairpin in
 	yes | no) ;;

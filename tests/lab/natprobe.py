@@ -33,6 +33,11 @@ probe IP1 IP2 P1 P2
     sockets learn their mappings; the second sends to the first's.  No answer
     at all to the first request: UDP blocked.
 
+mapped IP PORT
+    One fresh socket, one request to IP:PORT: prints the mapping the
+    responder saw ("ip:port"), or nothing.  Run from several hosts in turn,
+    it shows how a NAT allocates ports across hosts (sequential NATs).
+
 send HOST PORT COUNT / listen PORT SECONDS
     Unsolicited-traffic helpers: "listen" prints how many datagrams arrived.
 
@@ -258,6 +263,13 @@ def main(argv):
         secs = float(argv[5]) if len(argv) > 5 else 600.0
         responder(argv[1], argv[2], int(argv[3]), int(argv[4]), secs)
         return 0
+    if len(argv) == 3 and argv[0] == "mapped":
+        s = fresh_socket()
+        a = ask(s, (argv[1], int(argv[2])), "same",
+                int(time.monotonic() * 1000) % 1000000)
+        s.close()
+        print(a["seen"] if a else "")
+        return 0 if a else 1
     if len(argv) == 3 and argv[0] == "listen":
         listen(int(argv[1]), float(argv[2]))
         return 0
