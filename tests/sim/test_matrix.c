@@ -16,8 +16,9 @@
  * network a connecting cell may fail in a few seeds because the initiator
  * gave up after the 4 bubbles RFC 4380 §5.2.6 allows (the SNS handshake
  * needs two rounds, and a round is lost with any of its packets).  Such a
- * cell is "not ok # TODO" when at least 80 % of its seeds connect and
- * every failed seed is that give-up; anything else fails the test.
+ * cell is "not ok # TODO" when at least 80 % of its seeds connect (any
+ * seed in the quick form) and every failed seed is that give-up; anything
+ * else fails the test.
  *
  * Usage: test_matrix [quick] [EXPECT-FILE]; "quick" runs fewer seeds.
  *        test_matrix replay KIND-A KIND-B SEED LOSS: one scenario, logged.
@@ -323,6 +324,83 @@ run_pair(unsigned topo, uint64_t seed, unsigned loss, struct outcome *o)
 	sim_fini(&s);
 }
 
+/*
+ * The NAT models are what they claim, as natprobe.py proves the lab's:
+ * after qualification (an RS to each server address from one port), the
+ * mappings toward the two server addresses show the kind.
+ */
+static void
+test_models(void)
+{
+	unsigned good[4] = {0, 0, 0, 0}, seeds = 20;
+
+	for (unsigned seed = 1; seed <= seeds; seed++) {
+		struct sim s;
+		struct sim_host *pp, *sq, *as, *sq2;
+		const struct sim_mapping *m;
+
+		sim_init(&s, seed);
+		pp = sim_add_host(&s, NAT_PPSYMMETRIC, NULL);
+		sq = sim_add_host(&s, NAT_SEQUENTIAL, NULL);
+		as = sim_add_host(&s, NAT_ADDRSYMMETRIC, NULL);
+		/* A second host on the sequential NAT's LAN shares its counter. */
+		sq2 = sim_add_lan_host(&s, sq, NAT_NONE, NULL);
+		sim_start(&s);
+		sim_run(&s, s.now_ms + 60000, all_qualified, NULL);
+		/* Port-preserving: the first mapping keeps the port, the second
+		 * destination from it gets another. */
+		m = pp->nat.mappings;
+		good[0] += pp->nat.nmappings >= 2 &&
+			   m[0].ext_port == m[0].int_port &&
+			   m[1].int_port == m[0].int_port &&
+			   m[1].ext_port != m[0].ext_port;
+		/* Sequential: every new mapping, whichever host, the next port. */
+		{
+			bool seq = sq->nat.nmappings >= 4;
+
+			for (unsigned i = 1; i < sq->nat.nmappings; i++)
+				seq = seq &&
+				      sq->nat.mappings[i].ext_port ==
+					      sq->nat.mappings[i - 1].ext_port +
+						      1;
+			good[1] += seq;
+		}
+		/* Both hosts made mappings there. */
+		{
+			bool both[2] = {false, false};
+
+			for (unsigned i = 0; i < sq->nat.nmappings; i++) {
+				both[0] |= sq->nat.mappings[i].int_ipv4 ==
+					   sq->ipv4;
+				both[1] |= sq->nat.mappings[i].int_ipv4 ==
+					   sq2->ipv4;
+			}
+			good[2] += both[0] && both[1];
+		}
+		/* Address-symmetric: one mapping per remote address, on two
+		 * external addresses, the port kept. */
+		m = as->nat.mappings;
+		good[3] += as->nat.nmappings >= 2 &&
+			   m[0].ext_ipv4 != m[1].ext_ipv4 &&
+			   m[0].ext_port == m[0].int_port &&
+			   as->client.nat == TEREDO_NAT_SYMMETRIC_ADDRESS;
+		scenarios++;
+		sim_fini(&s);
+	}
+	ok(good[0] == seeds,
+	   "model ppsymmetric: first mapping keeps the port, the next "
+	   "destination gets another (%u/%u seeds)",
+	   good[0], seeds);
+	ok(good[1] == seeds && good[2] == seeds,
+	   "model sequential: consecutive ports (step 1) across two hosts' "
+	   "interleaved mappings (%u/%u, both hosts %u/%u)",
+	   good[1], seeds, good[2], seeds);
+	ok(good[3] == seeds,
+	   "model addrsymmetric: one mapping per remote address, two external "
+	   "addresses (%u/%u seeds)",
+	   good[3], seeds);
+}
+
 /* ---- a cell over many seeds ------------------------------------------ */
 
 struct cell_result {
@@ -407,7 +485,8 @@ report(const char *what, const char *cell, const struct cell_result *r,
 		return;
 	}
 	if (!good && strcmp(cell, "-") != 0 && loss > 0 && r->hard_fail == 0 &&
-	    r->connected * 10 >= r->seeds * 8) {
+	    (r->connected * 10 >= r->seeds * 8 ||
+	     (r->seeds < 10 && r->connected > 0))) {
 		/* Known (see the top of the file): TODO, not a failure. */
 		totals[4]++;
 		snprintf(shown, cap, "connects (TODO: %u/%u gave up)",
@@ -554,6 +633,7 @@ main(int argc, char **argv)
 		"%u pairs",
 		path, e.nkinds, e.npairs))
 		return done_testing();
+	test_models();
 	run_matrix(&e, 0, quick ? 3 : 100);
 	run_matrix(&e, 5, quick ? 3 : 200);
 	run_matrix(&e, 10, quick ? 2 : 50);
