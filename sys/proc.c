@@ -10,6 +10,15 @@
 
 #include "sys/fd.h"
 
+/* In a child about to exec: nothing but stdin, stdout and stderr goes
+ * through, whatever the parent inherited or forgot to mark close-on-exec
+ * (issue 10 point 7: tmux and sftp-server hold no fd of the offer). */
+void
+proc_close_extra_fds(void)
+{
+	(void)close_range(3, ~0U, 0);
+}
+
 /* In the child, between fork() and exec: stdio, then the environment. */
 static void
 child_setup(const struct proc_opts *opts)
@@ -47,6 +56,9 @@ child_setup(const struct proc_opts *opts)
 		name[n] = '\0';
 		(void)setenv(name, eq + 1, 1);
 	}
+	if (null > 2)
+		close(null);
+	proc_close_extra_fds();
 }
 
 int
@@ -160,6 +172,7 @@ proc_fork(pid_t *pid)
 int
 proc_exec(char *const argv[])
 {
+	proc_close_extra_fds();
 	execvp(argv[0], argv);
 	return -errno;
 }

@@ -81,6 +81,11 @@ MUST_CHECK int proc_capture(char *const argv[], char *out, size_t cap);
  */
 MUST_CHECK int proc_fork(pid_t *pid);
 MUST_CHECK int proc_exec(char *const argv[]);
+
+/* Closes every fd above 2 (close_range): for a child about to exec.
+ * proc_spawn(), proc_run(), proc_capture(), proc_exec() and tty_spawn()
+ * do it themselves. */
+void proc_close_extra_fds(void);
 MUST_CHECK int proc_detach(void);
 
 /*

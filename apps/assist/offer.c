@@ -306,8 +306,9 @@ path_join(char out[static PATH_MAX], const char *dir, const char *name)
 static bool
 path_is_safe(const char *p)
 {
-	/* Paths go into tmux commands between single quotes. */
-	return strpbrk(p, "'\"\\\n#;") == NULL;
+	/* Paths go into tmux commands between single quotes, inside tmux's
+	 * double quotes ($ expands there) and prompt templates (%). */
+	return strpbrk(p, "'\"\\\n#;$%`") == NULL;
 }
 
 int

@@ -173,6 +173,7 @@ struct offer {
 	char helper_tty[64];
 	bool pty_closed;
 	bool detach_prefix; /* the Helper's last byte was tmux's prefix */
+	bool keys_dropped;  /* logged once */
 	uint64_t next_rebind_ms;
 
 	bool done;

@@ -211,7 +211,8 @@ files_serve(struct offer *o)
 		f->in_fd = -1;
 		chanq_reset(&c->in);
 	}
-	if (f->in_eof && c->in.len == 0 && f->in_fd >= 0) {
+	if (f->in_eof && c->in.len == 0 && f->in_fd >= 0 &&
+	    ssh_channel_poll(c->ch, 0) <= 0) {
 		fd_close(f->in_fd); /* the Helper's EOF, after its data */
 		f->in_fd = -1;
 	}
