@@ -463,8 +463,13 @@ offer_main(int argc, char **argv)
 		return 1;
 	}
 
-	if (files != NULL && files_check_dir(o, files) < 0)
+	if (files != NULL && (files_check_dir(o, files) < 0 ||
+			      (rc = path_mkdir(o->jail_path, 0700)) < 0)) {
+		if (o->jail_path[0] != '\0')
+			fprintf(stderr, "assist: %s: %s\n", o->jail_path,
+				strerror(-rc));
 		return 2;
+	}
 	cand_gather(o, teredo_sock, native);
 	if (cand_listen_all(o, (uint16_t)port) < 0) {
 		fprintf(stderr, "assist: no candidate address to listen on\n");

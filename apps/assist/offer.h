@@ -165,6 +165,7 @@ struct offer {
 	struct fwd fwds[FWD_MAX];
 	/* --allow-files DIR (read-only) / --allow-files-rw DIR. */
 	char files_dir[PATH_MAX];
+	char jail_path[PATH_MAX];
 	bool files_rw;
 	struct sftp sftp;
 	int pty_fd;
