@@ -122,3 +122,11 @@ chanq_from_channel(struct chanq *q, ssh_channel ch)
 		(void)chanq_push(q, buf, (size_t)r);
 	}
 }
+
+bool
+chanq_overrun(ssh_channel ch)
+{
+	/* libssh buffers what a peer sends past the window it was given
+	 * (and only logs it): a Helper doing so is cut off. */
+	return ssh_channel_poll(ch, 0) > CHANQ_OVERRUN;
+}

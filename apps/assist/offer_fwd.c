@@ -191,6 +191,14 @@ fwd_serve(struct offer *o)
 			fwd_stop(o, f, false);
 			continue;
 		}
+		if (chanq_overrun(f->ch)) {
+			offer_log(o,
+				  "forwarding to %s: the Helper sends past "
+				  "the SSH window: closed",
+				  f->peer);
+			fwd_stop(o, f, true);
+			continue;
+		}
 		chanq_from_channel(&f->to_local, f->ch);
 		rc = chanq_to_fd(&f->to_local, f->fd);
 		/* The Helper's EOF once every byte before it went: libssh
