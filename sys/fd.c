@@ -21,6 +21,23 @@ fd_read(int fd, void *buf, size_t cap, size_t *n)
 }
 
 int
+fd_write(int fd, const void *buf, size_t len, size_t *n)
+{
+	ssize_t w;
+
+	*n = 0;
+	do
+		w = write(fd, buf, len);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (w == 0 && len > 0)
+		return -EIO;
+	*n = (size_t)w;
+	return 0;
+}
+
+int
 fd_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -31,6 +31,11 @@ MUST_CHECK int fd_read(int fd, void *buf, size_t cap, size_t *n);
  */
 MUST_CHECK int fd_write_all(int fd, const void *buf, size_t len);
 
+/* One write(2), retried on EINTR: *n bytes went (0 < *n <= len), or
+ * -EAGAIN (a non-blocking fd is full), -EPIPE, -errno.  For loops that
+ * must not block: the rest stays queued with the caller. */
+MUST_CHECK int fd_write(int fd, const void *buf, size_t len, size_t *n);
+
 /*
  * close(fd); negative fds are ignored.  No result: Linux releases the fd
  * even when close() fails, and a late write error is only news for files,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -106,4 +107,20 @@ int
 path_unlink(const char *path)
 {
 	return unlink(path) < 0 ? -errno : 0;
+}
+
+int
+path_realpath(const char *path, char *out)
+{
+	return realpath(path, out) == NULL ? -errno : 0;
+}
+
+int
+path_is_dir(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }

@@ -51,4 +51,11 @@ MUST_CHECK int path_mkdir_private(const char *dir);
 /* unlink(path): -errno, -ENOENT included (the caller decides). */
 MUST_CHECK int path_unlink(const char *path);
 
+/* realpath(3) into out (PATH_MAX bytes): the canonical absolute path, every
+ * symbolic link resolved.  -errno (-ENOENT, -ENOTDIR...). */
+MUST_CHECK int path_realpath(const char *path, char *out);
+
+/* 0 if path names a directory (following links), else -errno/-ENOTDIR. */
+MUST_CHECK int path_is_dir(const char *path);
+
 #endif

@@ -99,6 +99,24 @@ fail:
 }
 
 int
+tcp_shutdown_write(int fd)
+{
+	return shutdown(fd, SHUT_WR) < 0 ? -errno : 0;
+}
+
+int
+tcp_peer(int fd, struct tcp_endpoint *ep)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	from_sockaddr(&ss, ep);
+	return 0;
+}
+
+int
 tcp_accept(int listen_fd, int *fd, char peer[static TCP_ENDPOINT_TEXT])
 {
 	struct sockaddr_storage ss;

@@ -43,6 +43,12 @@ MUST_CHECK int tcp_accept(int listen_fd, int *fd,
  * connected); watch it for POLLOUT and ask tcp_connect_result().  -errno
  * when it failed at once (-ENETUNREACH, ...).
  */
+/* shutdown(SHUT_WR): the peer reads EOF.  -errno. */
+MUST_CHECK int tcp_shutdown_write(int fd);
+
+/* The peer's address of a connected socket (getpeername). */
+MUST_CHECK int tcp_peer(int fd, struct tcp_endpoint *ep);
+
 MUST_CHECK int tcp_connect_start(const struct tcp_endpoint *ep, int *fd);
 
 /* The outcome of a connect that became writable: 0 or -errno. */
