@@ -291,6 +291,7 @@ qualified(struct teredo_client *c, uint64_t now)
 			   "symmetric NAT, and Symmetric NAT Support is off");
 		return;
 	}
+	teredo_upnp_qualified(&c->upnp, c->mapping.ipv4, c->mapping.port);
 	/* RFC 6081 §5.4.3: the NAT kept our port. */
 	c->port_preserving = c->mapping.port == c->cfg.local_port;
 	if (c->mapping.ipv4 == c->local_ipv4 && c->port_preserving)
@@ -781,7 +782,16 @@ static void
 send_to_peer(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 	     const uint8_t *ip6, size_t len)
 {
-	c->io.send_udp(c->io.ctx, p->mapped_ipv4, p->mapped_port, ip6, len);
+	struct teredo_addr t;
+
+	/* RFC 6081 §5.3.4.3 (X7): to a symmetric peer's reservation. */
+	if (teredo_upnp_send_embedded(&c->upnp, c->symmetric, p->symmetric) &&
+	    teredo_addr_read(&p->addr, &t) == 0)
+		c->io.send_udp(c->io.ctx, t.mapped_ipv4, t.mapped_port, ip6,
+			       len);
+	else
+		c->io.send_udp(c->io.ctx, p->mapped_ipv4, p->mapped_port, ip6,
+			       len);
 	p->last_tx_ms = now;
 	c->stats.packets_sent++;
 }
@@ -1158,7 +1168,13 @@ void
 teredo_node_trust(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 		  uint32_t ipv4, uint16_t port)
 {
+	struct teredo_addr t;
+
 	teredo_peers_set_trusted(&c->peers, p, true, now);
+	/* RFC 6081 §5.3.4.1 (X6). */
+	p->symmetric = teredo_addr_read(&p->addr, &t) == 0 &&
+		       teredo_upnp_peer_symmetric(ipv4, port, t.mapped_ipv4,
+						  t.mapped_port);
 	p->mapped_ipv4 = ipv4;
 	p->mapped_port = port;
 	p->nonce_sent = 0; /* A4: single use; the round is over */

@@ -1,0 +1,50 @@
+/* RFC 6081 §5.3 decisions.  See upnp.h. */
+#include "teredo/upnp.h"
+
+#include "portmap/portmap.h"
+
+bool
+teredo_upnp_wanted(bool symmetric_nat_support, bool relay)
+{
+	return symmetric_nat_support && !relay;
+}
+
+int
+teredo_upnp_mapped(struct teredo_upnp *u, uint32_t ext_ipv4,
+		   uint32_t local_ipv4, uint16_t local_port)
+{
+	*u = (struct teredo_upnp){0};
+	if (local_port == 0 || !portmap_external_ok(ext_ipv4, local_ipv4))
+		return -EADDRNOTAVAIL;
+	u->enabled = true;
+	u->ipv4 = ext_ipv4;
+	u->port = u->reserved = local_port;
+	return 0;
+}
+
+void
+teredo_upnp_qualified(struct teredo_upnp *u, uint32_t mapped_ipv4,
+		      uint16_t mapped_port)
+{
+	if (!u->enabled)
+		return;
+	if (u->ipv4 == mapped_ipv4 && u->port == mapped_port) {
+		u->ipv4 = 0;
+		u->port = 0;
+	}
+}
+
+bool
+teredo_upnp_peer_symmetric(uint32_t observed_ipv4, uint16_t observed_port,
+			   uint32_t embedded_ipv4, uint16_t embedded_port)
+{
+	return observed_ipv4 != embedded_ipv4 || observed_port != embedded_port;
+}
+
+bool
+teredo_upnp_send_embedded(const struct teredo_upnp *u, bool symmetric,
+			  bool peer_symmetric)
+{
+	return u->enabled && symmetric && u->ipv4 == 0 && u->port == 0 &&
+	       peer_symmetric;
+}
