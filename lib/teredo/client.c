@@ -547,6 +547,8 @@ send_bubble_between(struct teredo_client *c, const struct ip6_addr *src,
 	uint8_t buf[128];
 	size_t len;
 
+	if (dst_port == TEREDO_PORT) /* indirect: X17, our reservation */
+		teredo_upnp_add_alternate(&c->upnp, &t);
 	if (teredo_bubble_write(buf, sizeof(buf), src, dst,
 				TEREDO_BUBBLE_HOP_LIMIT, NULL, &t, &len) < 0)
 		return;
@@ -1143,6 +1145,10 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 		    pkt->origin.port != 0 &&
 		    teredo_ipv4_is_global(pkt->origin.ipv4, NULL, 0);
 	n = direct_bubbles(p) + to_origin;
+	for (unsigned i = 0; i < pkt->trailers.alt_count; i++)
+		n += teredo_upnp_alternate_usable(&pkt->trailers.alt[i],
+						  src.mapped_ipv4,
+						  src.mapped_port);
 	if (!p->asked && !teredo_node_bubble_budget(c, now, n))
 		return;
 	p->last_answer_ms = now;
@@ -1151,6 +1157,14 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 	if (to_origin)
 		send_bubble(c, p, pkt->origin.ipv4, pkt->origin.port,
 			    pkt->trailers.has_nonce, p->nonce_received);
+	/* X18: to the peer's UPnP reservation (lib/teredo/upnp.h). */
+	for (unsigned i = 0; i < pkt->trailers.alt_count; i++)
+		if (teredo_upnp_alternate_usable(&pkt->trailers.alt[i],
+						 src.mapped_ipv4,
+						 src.mapped_port))
+			send_bubble(c, p, pkt->trailers.alt[i].ipv4,
+				    pkt->trailers.alt[i].port,
+				    pkt->trailers.has_nonce, p->nonce_received);
 	/*
 	 * RFC 6081 §6.1 step 4: a symmetric peer can only get through our
 	 * filter with an answer to a nonce of ours; ask for one (paced:

@@ -48,3 +48,23 @@ teredo_upnp_send_embedded(const struct teredo_upnp *u, bool symmetric,
 	return u->enabled && symmetric && u->ipv4 == 0 && u->port == 0 &&
 	       peer_symmetric;
 }
+
+void
+teredo_upnp_add_alternate(const struct teredo_upnp *u,
+			  struct teredo_trailers *t)
+{
+	if (!u->enabled || u->ipv4 == 0 || u->port == 0 ||
+	    t->alt_count >= TEREDO_ALT_ADDR_MAX)
+		return;
+	t->alt[t->alt_count].ipv4 = u->ipv4;
+	t->alt[t->alt_count].port = u->port;
+	t->alt_count++;
+}
+
+bool
+teredo_upnp_alternate_usable(const struct teredo_alt_addr *a,
+			     uint32_t embedded_ipv4, uint16_t embedded_port)
+{
+	return a->ipv4 == embedded_ipv4 && a->port != 0 &&
+	       a->port != embedded_port;
+}

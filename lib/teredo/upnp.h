@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "teredo/packet.h"
 
 /* RFC 6081 §5.3.3: AddPortMapping's Description and LeaseDuration. */
 #define TEREDO_UPNP_DESCRIPTION "TEREDO"
@@ -61,6 +62,25 @@ bool teredo_upnp_peer_symmetric(uint32_t observed_ipv4, uint16_t observed_port,
  */
 bool teredo_upnp_send_embedded(const struct teredo_upnp *u, bool symmetric,
 			       bool peer_symmetric);
+
+/*
+ * X17 for the UPnP mapping (RFC 6081 §5.3.3: a UPnP mapping other than
+ * the server's is kept "as an alternate address"; §5.6.4.1): our indirect
+ * bubbles carry it in an Alternate Address trailer, appended to t when it
+ * is non-zero and there is room.
+ */
+void teredo_upnp_add_alternate(const struct teredo_upnp *u,
+			       struct teredo_trailers *t);
+
+/*
+ * X18 for a peer's reservation: a direct bubble goes to an alternate
+ * address of a peer's indirect bubble only when it is on the peer's own
+ * embedded IPv4 address (its NAT's reservation: a forged trailer cannot
+ * aim our bubbles at a third party) and differs from the embedded mapping.
+ */
+bool teredo_upnp_alternate_usable(const struct teredo_alt_addr *a,
+				  uint32_t embedded_ipv4,
+				  uint16_t embedded_port);
 
 /*
  * Q14: the persisted UPnP-Mapped Port is a lib/portmap lease record
