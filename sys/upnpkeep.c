@@ -100,6 +100,9 @@ keeper(const struct upnpkeep_opts *o, int hold, int report)
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (o->user != NULL && (rc = privdrop(o->user, NULL, false)) < 0) {
 		log_err(rc, "UPnP keeper: cannot drop privileges");
+		res.rc = rc;
+		if (write(report, &res, sizeof(res)) < 0)
+			_exit(1);
 		_exit(1);
 	}
 	remove_stale(o, &res);
