@@ -50,7 +50,7 @@ remove_stale(const struct upnpkeep_opts *o, struct upnpkeep_result *res)
 		log_info("UPnP: removed the stale %s mapping of port %u "
 			 "(recorded at %s)",
 			 o->proto, port, o->record);
-		res->stale_removed = true;
+		res->stale_removed = 1;
 		(void)unlink(o->record);
 	} else
 		log_warn(rc < 0 ? rc : -EPROTO,
@@ -93,6 +93,12 @@ keeper(const struct upnpkeep_opts *o, int hold, int report)
 		if (fd != hold && fd != report)
 			(void)close(fd);
 	(void)setsid();
+	{
+		sigset_t all;
+
+		sigemptyset(&all);
+		(void)sigprocmask(SIG_SETMASK, &all, NULL);
+	}
 	sigemptyset(&sa.sa_mask);
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);

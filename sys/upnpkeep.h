@@ -46,7 +46,7 @@ struct upnpkeep_result {
 	int32_t rc;		/* 0 mapped; -ENOENT no IGD; > 0 UPnP error */
 	uint32_t lan_ipv4;	/* our address on the IGD's side */
 	uint32_t external_ipv4; /* GetExternalIPAddress; 0 if none */
-	bool stale_removed;	/* a recorded mapping was deleted */
+	uint8_t stale_removed;	/* 1: a recorded mapping was deleted */
 };
 
 /*
