@@ -17,7 +17,7 @@ teredo_upnp_mapped(struct teredo_upnp *u, uint32_t ext_ipv4,
 	if (local_port == 0 || !portmap_external_ok(ext_ipv4, local_ipv4))
 		return -EADDRNOTAVAIL;
 	u->enabled = true;
-	u->ipv4 = ext_ipv4;
+	u->ipv4 = u->external = ext_ipv4;
 	u->port = u->reserved = local_port;
 	return 0;
 }
@@ -28,9 +28,12 @@ teredo_upnp_qualified(struct teredo_upnp *u, uint32_t mapped_ipv4,
 {
 	if (!u->enabled)
 		return;
-	if (u->ipv4 == mapped_ipv4 && u->port == mapped_port) {
+	if (u->external == mapped_ipv4 && u->reserved == mapped_port) {
 		u->ipv4 = 0;
 		u->port = 0;
+	} else {
+		u->ipv4 = u->external;
+		u->port = u->reserved;
 	}
 }
 

@@ -25,6 +25,7 @@ struct teredo_upnp {
 	uint32_t ipv4;	   /* UPnP-Mapped Address; 0: zeroed (single NAT) */
 	uint16_t port;	   /* UPnP-Mapped Port */
 	uint16_t reserved; /* the port the IGD reserved (kept for deletion) */
+	uint32_t external; /* the IGD's external address (kept) */
 };
 
 /* X21: UPnP only with Symmetric NAT Support, and never for a relay. */
@@ -41,9 +42,10 @@ MUST_CHECK int teredo_upnp_mapped(struct teredo_upnp *u, uint32_t ext_ipv4,
 				  uint32_t local_ipv4, uint16_t local_port);
 
 /*
- * Q13: once qualified, the server-learned mapping.  Equal to the UPnP
- * mapping: a single NAT, the UPnP mapping is zeroed; else nested NATs, it
- * is kept (an alternate address).
+ * Q13: at each qualification, the server-learned mapping.  Equal to the
+ * reservation: a single NAT, the UPnP mapping is zeroed; else (symmetric
+ * or nested NATs) it is the reservation (an alternate address), again if
+ * an earlier qualification had zeroed it.
  */
 void teredo_upnp_qualified(struct teredo_upnp *u, uint32_t mapped_ipv4,
 			   uint16_t mapped_port);

@@ -52,6 +52,11 @@ test_qualified(void)
 	teredo_upnp_qualified(&u, EXT, 40001);
 	ok(u.ipv4 == EXT && u.port == 3545,
 	   "Q13: another server mapping: nested / symmetric, kept");
+	teredo_upnp_qualified(&u, EXT, 3545);
+	ok(u.ipv4 == 0 && u.port == 0, "Q13: requalified on it: zeroed");
+	teredo_upnp_qualified(&u, EXT, 40002);
+	ok(u.ipv4 == EXT && u.port == 3545,
+	   "Q13: requalified on another mapping: the reservation again");
 	u = (struct teredo_upnp){0};
 	teredo_upnp_qualified(&u, 0, 0);
 	ok(!u.enabled && u.ipv4 == 0, "Q13: nothing without UPnP");
