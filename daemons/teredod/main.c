@@ -39,6 +39,7 @@
 #include "privsep.h"
 #include "ready.h"
 #include "state.h"
+#include "upnp.h"
 
 #define DEFAULT_CONF "/etc/miredo/miredo.conf"
 #define TUN_BURST 64 /* packets read from the TUN per loop turn */
@@ -64,6 +65,8 @@ struct teredod {
 	uint32_t ifindex;
 	struct ready ready;	    /* what systemd was told (ready.h) */
 	struct teredod_state state; /* the address across restarts (state.h) */
+	struct teredo_upnp upnp;    /* the RFC 6081 reservation (upnp.h) */
+	int upnp_hold;		    /* open while it must live */
 	/* Relay, prefix withdrawn: host routes that keep the known clients
 	 * reachable (issue 11 A2). */
 	struct ip6_addr held[HELD_ROUTES];
@@ -245,6 +248,7 @@ on_control(const char *request, char *out, size_t cap, void *arg)
 		.type = conf_relay_type_name(d->conf.relay_type),
 		.server_name = d->conf.server_address,
 		.configured_port = d->conf.bind_port,
+		.upnp = d->client.upnp.enabled,
 		.now_ms = ev_now_ms(d->loop),
 	};
 	/* The data path's own counters (daemons/teredod/datapath.h). */
@@ -469,6 +473,7 @@ setup_engine(struct teredod *d)
 			    "unicast");
 		return rc;
 	}
+	d->client.upnp = d->upnp;
 	state_restore(&d->state, d->ifname, &d->client);
 	ev_timer_init(&d->timer, on_timer, d);
 	ev_set_before_sleep(d->loop, before_sleep, d);
@@ -490,8 +495,10 @@ setup_engine(struct teredod *d)
 int
 main(int argc, char **argv)
 {
-	static struct teredod d = {
-		.udp_fd = -1, .tun_fd = -1, .state = {.fd = -1}};
+	static struct teredod d = {.udp_fd = -1,
+				   .tun_fd = -1,
+				   .state = {.fd = -1},
+				   .upnp_hold = -1};
 	struct ctl_server *ctl = NULL;
 	struct daemon_cli cli;
 	bool is_engine = false;
@@ -516,6 +523,10 @@ main(int argc, char **argv)
 	}
 	if ((rc = setup_privileged(&d)) < 0)
 		goto out;
+	/* Q12, before qualification; held by parent and engine alike. */
+	teredod_upnp_reserve(d.ifname, cli.user, d.cfg.local_port,
+			     d.cfg.symmetric_nat_support, d.cfg.relay, &d.upnp,
+			     &d.upnp_hold);
 	{
 		const struct privsep_policy policy = {
 			.ifindex = d.ifindex,

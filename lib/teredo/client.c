@@ -291,6 +291,7 @@ qualified(struct teredo_client *c, uint64_t now)
 			   "symmetric NAT, and Symmetric NAT Support is off");
 		return;
 	}
+	teredo_upnp_qualified(&c->upnp, c->mapping.ipv4, c->mapping.port);
 	/* RFC 6081 §5.4.3: the NAT kept our port. */
 	c->port_preserving = c->mapping.port == c->cfg.local_port;
 	if (c->mapping.ipv4 == c->local_ipv4 && c->port_preserving)
@@ -546,6 +547,8 @@ send_bubble_between(struct teredo_client *c, const struct ip6_addr *src,
 	uint8_t buf[128];
 	size_t len;
 
+	if (dst_port == TEREDO_PORT) /* indirect: X17, our reservation */
+		teredo_upnp_add_alternate(&c->upnp, &t);
 	if (teredo_bubble_write(buf, sizeof(buf), src, dst,
 				TEREDO_BUBBLE_HOP_LIMIT, NULL, &t, &len) < 0)
 		return;
@@ -781,7 +784,16 @@ static void
 send_to_peer(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 	     const uint8_t *ip6, size_t len)
 {
-	c->io.send_udp(c->io.ctx, p->mapped_ipv4, p->mapped_port, ip6, len);
+	struct teredo_addr t;
+
+	/* RFC 6081 §5.3.4.3 (X7): to a symmetric peer's reservation. */
+	if (teredo_upnp_send_embedded(&c->upnp, c->symmetric, p->symmetric) &&
+	    teredo_addr_read(&p->addr, &t) == 0)
+		c->io.send_udp(c->io.ctx, t.mapped_ipv4, t.mapped_port, ip6,
+			       len);
+	else
+		c->io.send_udp(c->io.ctx, p->mapped_ipv4, p->mapped_port, ip6,
+			       len);
 	p->last_tx_ms = now;
 	c->stats.packets_sent++;
 }
@@ -1133,6 +1145,10 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 		    pkt->origin.port != 0 &&
 		    teredo_ipv4_is_global(pkt->origin.ipv4, NULL, 0);
 	n = direct_bubbles(p) + to_origin;
+	for (unsigned i = 0; i < pkt->trailers.alt_count; i++)
+		n += teredo_upnp_alternate_usable(&pkt->trailers.alt[i],
+						  src.mapped_ipv4,
+						  src.mapped_port);
 	if (!p->asked && !teredo_node_bubble_budget(c, now, n))
 		return;
 	p->last_answer_ms = now;
@@ -1141,6 +1157,14 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 	if (to_origin)
 		send_bubble(c, p, pkt->origin.ipv4, pkt->origin.port,
 			    pkt->trailers.has_nonce, p->nonce_received);
+	/* X18: to the peer's UPnP reservation (lib/teredo/upnp.h). */
+	for (unsigned i = 0; i < pkt->trailers.alt_count; i++)
+		if (teredo_upnp_alternate_usable(&pkt->trailers.alt[i],
+						 src.mapped_ipv4,
+						 src.mapped_port))
+			send_bubble(c, p, pkt->trailers.alt[i].ipv4,
+				    pkt->trailers.alt[i].port,
+				    pkt->trailers.has_nonce, p->nonce_received);
 	/*
 	 * RFC 6081 §6.1 step 4: a symmetric peer can only get through our
 	 * filter with an answer to a nonce of ours; ask for one (paced:
@@ -1158,7 +1182,13 @@ void
 teredo_node_trust(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 		  uint32_t ipv4, uint16_t port)
 {
+	struct teredo_addr t;
+
 	teredo_peers_set_trusted(&c->peers, p, true, now);
+	/* RFC 6081 §5.3.4.1 (X6). */
+	p->symmetric = teredo_addr_read(&p->addr, &t) == 0 &&
+		       teredo_upnp_peer_symmetric(ipv4, port, t.mapped_ipv4,
+						  t.mapped_port);
 	p->mapped_ipv4 = ipv4;
 	p->mapped_port = port;
 	p->nonce_sent = 0; /* A4: single use; the round is over */

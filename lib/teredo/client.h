@@ -31,6 +31,7 @@
 #include "base/err.h"
 #include "teredo/packet.h"
 #include "teredo/peers.h"
+#include "teredo/upnp.h"
 #include "wire/ip6.h"
 
 #define TEREDO_RS_INTERVAL_MS 4000	/* RFC 4380 §5.2.1: T */
@@ -185,6 +186,7 @@ struct teredo_client {
 	struct teredo_origin mapping2; /* M2: from the secondary RA */
 	uint32_t local_ipv4;	       /* where the RA arrived (IP_PKTINFO) */
 	bool symmetric, port_preserving;
+	struct teredo_upnp upnp; /* RFC 6081 §5.3: the daemon's, before start */
 	enum teredo_nat_type nat;
 	uint16_t flags; /* RFC 5991 random bits, kept */
 	bool have_addr;

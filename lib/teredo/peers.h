@@ -70,6 +70,7 @@ struct teredo_peer {
 	uint64_t retry_ms; /* next round, 0 = none: teredo_peers_set_retry() */
 	uint32_t nonce_sent; /* RFC 6081 §5.2.1; 0 once the round closed */
 	uint32_t nonce_received;
+	bool symmetric; /* RFC 6081 §5.3.1 Symmetric Peer flag (X6) */
 	/* RFC 4380 §5.2.9: the nonce of the echo test toward a native peer;
 	 * `bubbles` counts its echoes as it counts bubbles. */
 	bool echo_pending;   /* a test is running */

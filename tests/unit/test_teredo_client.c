@@ -985,6 +985,76 @@ test_peer_table_bounded(void)
 	   "counted twice (stateless-accepts, no drop)");
 }
 
+/*
+ * RFC 6081 §5.3 in the client (teredo-spec.md §4.14.2): our UPnP
+ * reservation, kept because the server saw another port (symmetric NAT),
+ * rides our indirect bubbles as an Alternate Address (X17); a peer's
+ * alternate on its own embedded IPv4 gets a direct bubble with the
+ * echoed nonce, a third party's never (X18, lib/teredo/upnp.h); a single
+ * NAT's reservation is zeroed and not advertised (Q13).
+ */
+static void
+test_upnp(void)
+{
+	struct teredo_client c;
+	struct ip6_addr peer = teredo(SERVER, 0xc6336405u, 7000);
+	struct teredo_trailers t = {.has_nonce = true, .nonce = 0x11223344u};
+	struct teredo_packet pkt;
+	bool to_alt = false, to_third = false, echoed = true;
+
+	client_new(&c, false);
+	is_int(teredo_upnp_mapped(&c.upnp, MAPPED_IP, 0x0a000002u, LOCAL_PORT),
+	       0, "Q12: the reservation MAPPED_IP:LOCAL_PORT is usable");
+	qualify(&c);
+	ok(c.upnp.enabled && c.upnp.port == LOCAL_PORT,
+	   "Q13: the server saw port %u: the reservation is kept", MAPPED_PORT);
+	(void)tun_ping(&c, 1000, &peer);
+	ok(teredo_packet_read(sent[nsent - 1].buf, sent[nsent - 1].len, &pkt) ==
+			   0 &&
+		   sent[nsent - 1].port == TEREDO_PORT &&
+		   pkt.trailers.alt_count == 1 &&
+		   pkt.trailers.alt[0].ipv4 == MAPPED_IP &&
+		   pkt.trailers.alt[0].port == LOCAL_PORT,
+	   "X17: our indirect bubble carries the reservation");
+	ok(teredo_packet_read(sent[nsent - 2].buf, sent[nsent - 2].len, &pkt) ==
+			   0 &&
+		   pkt.trailers.alt_count == 0,
+	   "X17: the direct bubble does not");
+
+	/* A peer's indirect bubble naming its reservation and a stranger. */
+	t.alt_count = 2;
+	t.alt[0] = (struct teredo_alt_addr){.ipv4 = 0xc6336405u, .port = 7777};
+	t.alt[1] = (struct teredo_alt_addr){.ipv4 = 0xc6336409u, .port = 7777};
+	nsent = 0;
+	bubble_from(&c, 5000, &peer, 0xc6336405u, 7000, &t, true);
+	for (size_t i = 0; i < nsent; i++) {
+		if (sent[i].ipv4 == 0xc6336405u && sent[i].port == 7777) {
+			to_alt = true;
+			echoed = teredo_packet_read(sent[i].buf, sent[i].len,
+						    &pkt) == 0 &&
+				 pkt.trailers.has_nonce &&
+				 pkt.trailers.nonce == 0x11223344u;
+		}
+		to_third |= sent[i].ipv4 == 0xc6336409u;
+	}
+	ok(to_alt && echoed,
+	   "X18: a direct bubble to the peer's reservation, nonce echoed");
+	ok(!to_third, "X18: none to an alternate on another address");
+
+	/* Q13: a single NAT (the server saw the reservation): zeroed. */
+	client_new(&c, false);
+	is_int(teredo_upnp_mapped(&c.upnp, MAPPED_IP, 0x0a000002u, MAPPED_PORT),
+	       0, "Q12: reservation of port %u", MAPPED_PORT);
+	qualify(&c);
+	ok(c.upnp.enabled && c.upnp.ipv4 == 0 && c.upnp.port == 0,
+	   "Q13: the server saw the reservation: zeroed, UPnP still on");
+	(void)tun_ping(&c, 1000, &peer);
+	ok(teredo_packet_read(sent[nsent - 1].buf, sent[nsent - 1].len, &pkt) ==
+			   0 &&
+		   pkt.trailers.alt_count == 0,
+	   "Q13: a zeroed reservation is not advertised");
+}
+
 int
 main(void)
 {
@@ -998,5 +1068,6 @@ main(void)
 	test_relay_overload();
 	test_relay_overload_one_source();
 	test_no_amplification();
+	test_upnp();
 	return done_testing();
 }

@@ -19,6 +19,7 @@
 #include "conf/conf.h"
 #include "natcheck/natcheck.h"
 #include "natcheck_tool.h"
+#include "shipworm_version.h"
 #include "pcp/pcp.h"
 #include "portmap/portmap.h"
 #include "stun/stun.h"
@@ -77,6 +78,8 @@ usage(FILE *f, int status)
 		"  --budget MS          probe time for STUN (default 3000)\n"
 		"  --json               machine-readable output (README.md)\n"
 		"  -q, --quiet          no progress line\n"
+		"  -h, --help           this help\n"
+		"  -V, --version        the version\n"
 		"Port mapping (a TCP port on the router, then removed):\n"
 		"  --map-tcp PORT [--lease S] [--hold S] [--record FILE]\n"
 		"           [--renew S] [--proto upnp|natpmp|pcp]\n"
@@ -367,6 +370,7 @@ main(int argc, char **argv)
 		{"renew", required_argument, NULL, 'W'},
 		{"proto", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	static char report[65536];
@@ -378,7 +382,7 @@ main(int argc, char **argv)
 	unsigned nstun = 0, budget = 3000;
 	int ch, rc;
 
-	while ((ch = getopt_long(argc, argv, "c:s:qjh", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "c:s:qjhV", longopts, NULL)) !=
 	       -1) {
 		switch (ch) {
 		case 'S':
@@ -448,6 +452,9 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			return usage(stdout, 0);
+		case 'V':
+			printf("natcheck (Shipworm) %s\n", SHIPWORM_VERSION);
+			return 0;
 		default:
 			return usage(stderr, 2);
 		}
