@@ -79,7 +79,7 @@ fwd_on_message(ssh_session s, ssh_message m, void *arg)
 	const char *host;
 	char h[64];
 	int port, fd, rc;
-	bool allowed = false;
+	bool allowed = false, desk;
 	unsigned slot;
 
 	(void)s;
@@ -89,12 +89,17 @@ fwd_on_message(ssh_session s, ssh_message m, void *arg)
 	host = ssh_message_channel_request_open_destination(m);
 	port = ssh_message_channel_request_open_destination_port(m);
 	sanitize(host ? host : "", h, sizeof(h));
-	for (unsigned i = 0; i < o->allow_count; i++)
+	/* The desktop (offer_desktop.c): its own name, its own rule. */
+	desk = desktop_fwd_target(h);
+	for (unsigned i = 0; i < o->allow_count && !desk; i++)
 		allowed |= o->allow[i] == port;
 	if (o->eng.state != ASSIST_VIEWING && o->eng.state != ASSIST_IN_CONTROL)
 		allowed = false;
-	if (!allowed ||
-	    (strcmp(h, "127.0.0.1") != 0 && strcmp(h, "localhost") != 0)) {
+	if (desk)
+		allowed = o->eng.state == ASSIST_VIEWING ||
+			  o->eng.state == ASSIST_IN_CONTROL;
+	if (!allowed || (!desk && strcmp(h, "127.0.0.1") != 0 &&
+			 strcmp(h, "localhost") != 0)) {
 		offer_log(o,
 			  "refused forwarding to %s:%d (not allowed by the "
 			  "User)",
@@ -115,7 +120,8 @@ fwd_on_message(ssh_session s, ssh_message m, void *arg)
 		ep.port = (uint16_t)port;
 		/* Non-blocking connect to loopback; the loop learns the
 		 * result as the socket becomes writable or readable. */
-		rc = tcp_connect_start(&ep, &fd);
+		rc = desk ? desktop_connect(o, &fd)
+			  : tcp_connect_start(&ep, &fd);
 		if (rc < 0) {
 			assist_session_chan_closed(&o->eng, slot);
 			offer_log(o, "forwarding to 127.0.0.1:%d: %s", port,
@@ -140,7 +146,11 @@ fwd_on_message(ssh_session s, ssh_message m, void *arg)
 		ssh_callbacks_init(&f->cb);
 		ssh_set_channel_callbacks(f->ch, &f->cb);
 		f->reading = true;
-		snprintf(f->peer, sizeof(f->peer), "127.0.0.1:%d", port);
+		if (desk)
+			snprintf(f->peer, sizeof(f->peer), "the desktop");
+		else
+			snprintf(f->peer, sizeof(f->peer), "127.0.0.1:%d",
+				 port);
 		offer_log(o, "the Helper forwards to %s (allowed by the User)",
 			  f->peer);
 		return 0;
