@@ -245,17 +245,21 @@ panel(struct offer *o)
 {
 	bool ctl = o->eng.state == ASSIST_IN_CONTROL;
 	char t[256];
+	/* In control the panic action is the default button (Enter). */
 	char *argv[] = {DIALOG_PROGRAM,
 			"--question",
 			"--no-markup",
 			"--title=assist: Helper connected",
 			t,
-			"--ok-label=" PANEL_END,
+			ctl ? "--ok-label=" PANEL_TAKE
+			    : "--ok-label=" PANEL_CHAT,
 			"--cancel-label=Hide",
-			"--extra-button=" PANEL_CHAT,
-			ctl ? "--extra-button=" PANEL_TAKE : NULL,
+			ctl ? "--extra-button=" PANEL_CHAT : NULL,
+			"--extra-button=" PANEL_END,
 			NULL};
 
+	if (!ctl) /* no hole in argv */
+		argv[7] = argv[8], argv[8] = NULL;
 	snprintf(t, sizeof(t), "--text=%s",
 		 ctl	? "The Helper HAS CONTROL of your mouse and keyboard."
 		 : D.on ? "The Helper sees your screen (view only)."
@@ -297,20 +301,24 @@ dialog_done(struct offer *o, enum dialog_kind k, int status)
 		decide(o, status == 0 ? "grant" : "deny",
 		       status == 0 ? "gave control" : "refused control");
 		break;
-	case DLG_PANEL:
-		if (strcmp(text, PANEL_TAKE) == 0)
+	case DLG_PANEL: {
+		bool ctl = D.panel_for == ASSIST_IN_CONTROL;
+
+		if (strcmp(text, PANEL_END) == 0)
+			decide(o, "end", "ended the session");
+		else if ((status == 0 && ctl) || strcmp(text, PANEL_TAKE) == 0)
 			decide(o, "revoke", "took control back (panic button)");
-		else if (strcmp(text, PANEL_CHAT) == 0) {
+		else if ((status == 0 && !ctl) ||
+			 strcmp(text, PANEL_CHAT) == 0) {
 			char *argv[] = {DIALOG_PROGRAM, "--entry",
 					"--title=assist: chat",
 					"--text=Message to the Helper:", NULL};
 
 			dialog_open(o, DLG_CHAT, argv);
-		} else if (status == 0)
-			decide(o, "end", "ended the session");
-		else
+		} else
 			D.panel_hidden = true; /* until the state changes */
 		break;
+	}
 	case DLG_CHAT:
 		if (status == 0 && text[0] != '\0')
 			chat_from_user(o, text);
@@ -345,11 +353,15 @@ toggle_kick(struct offer *o)
 static void
 vnc_start(struct offer *o)
 {
-	char *argv[] = {"x11vnc",     "-display", D.display, "-unixsock",
-			D.sock,	      "-rfbport", "0",	     "-viewonly",
-			"-shared",    "-forever", "-nopw",   "-norc",
-			"-noxdamage", "-quiet",	  "-o",	     D.log,
-			NULL};
+	/* No TCP at all: -rfbport 0 closes IPv4 and -rfbportv6 0 the IPv6
+	 * port Debian's x11vnc opens by default (X11VNC_LISTEN6) even with
+	 * -rfbport 0 or -no6; t-desktop checks with ss. */
+	char *argv[] = {"x11vnc",    "-display",   D.display,  "-unixsock",
+			D.sock,	     "-rfbport",   "0",	       "-rfbportv6",
+			"0",	     "-noipv4",	   "-noipv6",  "-nolookup",
+			"-viewonly", "-shared",	   "-forever", "-nopw",
+			"-norc",     "-noxdamage", "-quiet",   "-o",
+			D.log,	     NULL};
 	struct proc_opts po = {
 		.std_fd = {PROC_DEVNULL, PROC_DEVNULL, PROC_DEVNULL}};
 
@@ -458,9 +470,12 @@ desktop_serve(struct offer *o)
 	}
 	if (D.toggle_pid != 0 && proc_try_wait(D.toggle_pid, &st) == 0) {
 		D.toggle_pid = 0;
-		if (st == 0)
+		if (st == 0) {
 			D.applied_input = D.toggle_to;
-		else
+			offer_log(o, "desktop: x11vnc is %s",
+				  D.applied_input ? "taking input"
+						  : "view only again");
+		} else
 			offer_log(o, "desktop: x11vnc -R failed (%d)", st);
 		toggle_kick(o); /* a wish that came meanwhile */
 	}
