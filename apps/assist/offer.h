@@ -120,6 +120,7 @@ struct fwd {
 	struct ssh_channel_callbacks_struct cb;
 	int fd;
 	bool polled, reading, closed, shut;
+	bool desk; /* to the desktop (offer_desktop.c) */
 	char peer[32];
 	struct chanq to_helper, to_local;
 };
@@ -245,6 +246,7 @@ void desktop_sync(struct offer *o);
 void desktop_serve(struct offer *o);
 void desktop_stop(struct offer *o);
 bool desktop_fwd_target(const char *host);
+bool desktop_hold(void);
 MUST_CHECK int desktop_connect(struct offer *o, int *fd);
 
 /* offer_cand.c */

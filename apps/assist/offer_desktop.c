@@ -472,6 +472,7 @@ desktop_serve(struct offer *o)
 		D.toggle_pid = 0;
 		if (st == 0) {
 			D.applied_input = D.toggle_to;
+			assist_desktop_applied(&D.d, D.applied_input);
 			offer_log(o, "desktop: x11vnc is %s",
 				  D.applied_input ? "taking input"
 						  : "view only again");
@@ -509,6 +510,13 @@ desktop_stop(struct offer *o)
 			break;
 		(void)!fd_poll(NULL, 0, 50);
 	}
+}
+
+/* A revoke not yet confirmed by x11vnc: the Helper's bytes wait. */
+bool
+desktop_hold(void)
+{
+	return D.on && assist_desktop_hold(&D.d);
 }
 
 bool

@@ -146,6 +146,7 @@ fwd_on_message(ssh_session s, ssh_message m, void *arg)
 		ssh_callbacks_init(&f->cb);
 		ssh_set_channel_callbacks(f->ch, &f->cb);
 		f->reading = true;
+		f->desk = desk;
 		if (desk)
 			snprintf(f->peer, sizeof(f->peer), "the desktop");
 		else
@@ -202,7 +203,11 @@ fwd_serve(struct offer *o)
 			continue;
 		}
 		chanq_from_channel(&f->to_local, f->ch);
-		rc = chanq_to_fd(&f->to_local, f->fd);
+		/* After a revoke the Helper's input waits until x11vnc is
+		 * view-only again (offer_desktop.c). */
+		rc = f->desk && desktop_hold()
+			     ? 0
+			     : chanq_to_fd(&f->to_local, f->fd);
 		if (rc == 0 && f->to_local.eof && f->to_local.len == 0 &&
 		    !f->shut) {
 			f->shut = true;

@@ -52,6 +52,7 @@ assist_desktop_follow(struct assist_desktop *d, enum assist_state st)
 		if (st != ASSIST_VIEWING && st != ASSIST_IN_CONTROL)
 			return;
 		push(d, ASSIST_DESKTOP_DO_START);
+		d->server_input = false; /* it starts view-only */
 		d->state = ASSIST_DESKTOP_VIEW_ONLY;
 		if (st == ASSIST_IN_CONTROL) {
 			push(d, ASSIST_DESKTOP_DO_CONTROL);
@@ -79,11 +80,18 @@ assist_desktop_follow(struct assist_desktop *d, enum assist_state st)
 }
 
 void
+assist_desktop_applied(struct assist_desktop *d, bool input)
+{
+	d->server_input = input;
+}
+
+void
 assist_desktop_server_exited(struct assist_desktop *d)
 {
 	if (d->state == ASSIST_DESKTOP_VIEW_ONLY ||
 	    d->state == ASSIST_DESKTOP_CONTROL)
 		d->state = ASSIST_DESKTOP_FAILED;
+	d->server_input = false; /* nothing left to take input */
 }
 
 const char *

@@ -49,6 +49,7 @@ enum assist_desktop_do {
 
 struct assist_desktop {
 	enum assist_desktop_state state;
+	bool server_input; /* the server said it takes input */
 	enum assist_desktop_do q[ASSIST_DESKTOP_ACTION_MAX];
 	unsigned q_len, q_head;
 };
@@ -61,6 +62,22 @@ void assist_desktop_follow(struct assist_desktop *d, enum assist_state st);
 
 /* The server ended without being told to (crash, display gone). */
 void assist_desktop_server_exited(struct assist_desktop *d);
+
+/* The server confirmed DO_CONTROL (true) or DO_VIEW_ONLY (false). */
+void assist_desktop_applied(struct assist_desktop *d, bool input);
+
+/*
+ * Whether the Helper's bytes toward the server must wait: the session
+ * took control back but the server has not yet confirmed it is view-only
+ * again.  The caller holds them (backpressure), so input sent after a
+ * revoke reaches only a view-only server: the revoke is at the event,
+ * not at the server's next loop.
+ */
+static inline bool
+assist_desktop_hold(const struct assist_desktop *d)
+{
+	return d->server_input && d->state != ASSIST_DESKTOP_CONTROL;
+}
 
 /* The next action; false when there is none. */
 bool assist_desktop_next(struct assist_desktop *d, enum assist_desktop_do *a);

@@ -100,9 +100,16 @@ test_life(void)
 	is_int(d.state, ASSIST_DESKTOP_CONTROL, "view only -> control");
 	ok(assist_desktop_may_input(&d), "control: input");
 
+	ok(!assist_desktop_hold(&d), "granted, not yet applied: no hold");
+	assist_desktop_applied(&d, true);
+	ok(!assist_desktop_hold(&d), "in control: the Helper's bytes flow");
 	is_int(assist_session_user(&s, ASSIST_USER_REVOKE, 7), 0, "revoke");
 	is_str(step(&s, &d), "V", "revoked (F12, desktop panic): view only");
 	ok(!assist_desktop_may_input(&d), "after the revoke: no input");
+	ok(assist_desktop_hold(&d),
+	   "revoked, the server not yet view-only: the Helper's bytes wait");
+	assist_desktop_applied(&d, false);
+	ok(!assist_desktop_hold(&d), "the server is view-only: they flow");
 	is_int(assist_session_user(&s, ASSIST_USER_REVOKE, 8), 0,
 	       "revoke twice");
 	is_str(step(&s, &d), "", "revoke twice: nothing more");
@@ -177,8 +184,10 @@ test_server_exits(void)
 	       "an exit before the start is not a failure");
 	is_int(assist_session_user(&s, ASSIST_USER_ACCEPT, 4), 0, "accept");
 	is_str(step(&s, &d), "S", "start");
+	assist_desktop_applied(&d, true); /* a stray ack */
 	assist_desktop_server_exited(&d);
 	is_int(d.state, ASSIST_DESKTOP_FAILED, "the server died: failed");
+	ok(!assist_desktop_hold(&d), "failed: nothing to hold for");
 	ok(!assist_desktop_may_connect(&d), "failed: unreachable");
 	is_int(assist_session_user(&s, ASSIST_USER_GRANT, 5), 0, "grant");
 	is_str(step(&s, &d), "", "failed: no restart, no control");
