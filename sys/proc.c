@@ -5,10 +5,25 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "sys/fd.h"
+
+/* In a child about to exec: nothing but stdin, stdout and stderr goes
+ * through, whatever the parent inherited or forgot to mark close-on-exec
+ * (issue 10 point 7: tmux and sftp-server hold no fd of the offer). */
+void
+proc_close_extra_fds(void)
+{
+	(void)close_range(3, ~0U, 0);
+}
 
 /* In the child, between fork() and exec: stdio, then the environment. */
 static void
@@ -47,6 +62,130 @@ child_setup(const struct proc_opts *opts)
 		name[n] = '\0';
 		(void)setenv(name, eq + 1, 1);
 	}
+	if (null > 2)
+		close(null);
+	proc_close_extra_fds();
+}
+
+/* Writes text to a /proc file, or a new file; 0 or -1. */
+static int
+write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t n, len = (ssize_t)strlen(text);
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, (size_t)len);
+	close(fd);
+	return n == len ? 0 : -1;
+}
+
+/* Binds src on dst (made first: a directory), read-only unless rw.  The
+ * flags a user namespace may not drop (nosuid, nodev, noexec) are kept. */
+static int
+bind_mount(const char *src, const char *dst, bool rw)
+{
+	struct statvfs sv;
+	unsigned long keep = 0;
+
+	if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+		return -1;
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return -1;
+	if (rw)
+		return 0;
+	if (statvfs(src, &sv) == 0) {
+		keep |= (sv.f_flag & ST_NOSUID) ? MS_NOSUID : 0;
+		keep |= (sv.f_flag & ST_NODEV) ? MS_NODEV : 0;
+		keep |= (sv.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0;
+	}
+	return mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep,
+		     NULL);
+}
+
+/* The jail of proc_opts (in the child, after fork).  0 or -1. */
+static int
+jail_enter(const struct proc_opts *opts)
+{
+	static const char *const top[] = {"bin",   "sbin",  "lib",
+					  "lib32", "lib64", "libx32"};
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	char path[4096], link[256], map[64];
+
+	if (unshare(CLONE_NEWNS | (uid != 0 ? CLONE_NEWUSER : 0)) < 0)
+		return -1;
+	if (uid != 0) {
+		/* The same ids inside: files keep their owners. */
+		snprintf(map, sizeof(map), "%u %u 1", (unsigned)uid,
+			 (unsigned)uid);
+		if (write_file("/proc/self/uid_map", map) < 0 ||
+		    write_file("/proc/self/setgroups", "deny") < 0)
+			return -1;
+		snprintf(map, sizeof(map), "%u %u 1", (unsigned)gid,
+			 (unsigned)gid);
+		if (write_file("/proc/self/gid_map", map) < 0)
+			return -1;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("shipworm-jail", opts->jail_root, "tmpfs", MS_NOSUID,
+		  "size=64k,mode=0755") < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/usr", opts->jail_root);
+	if (bind_mount("/usr", path, false) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+		char src[32];
+		ssize_t n;
+
+		snprintf(src, sizeof(src), "/%s", top[i]);
+		snprintf(path, sizeof(path), "%s/%s", opts->jail_root, top[i]);
+		n = readlink(src, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			if (symlink(link, path) < 0)
+				return -1;
+		} else if (access(src, F_OK) == 0 &&
+			   bind_mount(src, path, false) < 0) {
+			return -1;
+		}
+	}
+	/* /dev/null alone of /dev (programs reopen stdio on it). */
+	snprintf(path, sizeof(path), "%s/dev", opts->jail_root);
+	if (mkdir(path, 0755) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/dev/null", opts->jail_root);
+	if (write_file(path, "") < 0 ||
+	    mount("/dev/null", path, NULL, MS_BIND, NULL) < 0)
+		return -1;
+	/* Who the child is (sftp-server needs its passwd entry), and
+	 * nothing else of /etc. */
+	snprintf(path, sizeof(path), "%s/etc", opts->jail_root);
+	if (mkdir(path, 0755) < 0)
+		return -1;
+	{
+		struct passwd *pw = getpwuid(uid);
+		char line[512];
+
+		snprintf(line, sizeof(line), "%s:x:%u:%u::/files:/bin/false\n",
+			 pw != NULL ? pw->pw_name : "user", (unsigned)uid,
+			 (unsigned)gid);
+		snprintf(path, sizeof(path), "%s/etc/passwd", opts->jail_root);
+		if (write_file(path, line) < 0)
+			return -1;
+		snprintf(line, sizeof(line), "%s:x:%u:\n",
+			 pw != NULL ? pw->pw_name : "user", (unsigned)gid);
+		snprintf(path, sizeof(path), "%s/etc/group", opts->jail_root);
+		if (write_file(path, line) < 0)
+			return -1;
+	}
+	snprintf(path, sizeof(path), "%s/files", opts->jail_root);
+	if (bind_mount(opts->jail_files, path, opts->jail_files_rw) < 0 ||
+	    chdir(opts->jail_root) < 0 || chroot(".") < 0 ||
+	    chdir("/files") < 0)
+		return -1;
+	return 0;
 }
 
 int
@@ -59,6 +198,9 @@ proc_spawn(char *const argv[], const struct proc_opts *opts, pid_t *pid)
 	if (p == 0) {
 		if (opts != NULL)
 			child_setup(opts);
+		if (opts != NULL && opts->jail_root != NULL &&
+		    jail_enter(opts) < 0)
+			_exit(126); /* fail closed: no jail, no child */
 		execvp(argv[0], argv);
 		_exit(127); /* the shell's "command not found" */
 	}
@@ -176,6 +318,7 @@ proc_fork(pid_t *pid)
 int
 proc_exec(char *const argv[])
 {
+	proc_close_extra_fds();
 	execvp(argv[0], argv);
 	return -errno;
 }

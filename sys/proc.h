@@ -30,6 +30,19 @@ struct proc_opts {
 	/* NULL, or a NULL-terminated list applied in the child only:
 	 * "NAME=value" sets NAME, "NAME" alone unsets it. */
 	const char *const *env;
+	/*
+	 * NULL, or a jail for the child (issue 10 point 4): a private mount
+	 * namespace (and a user namespace when not root) whose root is a
+	 * small tmpfs mounted on jail_root (an empty directory) holding /usr
+	 * and the merged-/usr links read-only, and jail_files bound on
+	 * /files (read-only unless jail_files_rw); the child chroots there
+	 * and starts in /files.  Nothing else of the filesystem exists for
+	 * it.  Any step failing ends the child with status 126 (fail
+	 * closed).
+	 */
+	const char *jail_root;
+	const char *jail_files;
+	bool jail_files_rw;
 };
 
 #define PROC_OPTS_INHERIT                                             \
@@ -88,6 +101,11 @@ MUST_CHECK int proc_capture(char *const argv[], char *out, size_t cap);
  */
 MUST_CHECK int proc_fork(pid_t *pid);
 MUST_CHECK int proc_exec(char *const argv[]);
+
+/* Closes every fd above 2 (close_range): for a child about to exec.
+ * proc_spawn(), proc_run(), proc_capture(), proc_exec() and tty_spawn()
+ * do it themselves. */
+void proc_close_extra_fds(void);
 MUST_CHECK int proc_detach(void);
 
 /*

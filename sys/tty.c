@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sys/fd.h"
+#include "sys/proc.h"
 
 int
 tty_spawn(char *const argv[], const char *const *env, unsigned rows,
@@ -42,6 +43,7 @@ tty_spawn(char *const argv[], const char *const *env, unsigned rows,
 				(void)setenv(n, eq + 1, 1);
 			}
 		}
+		proc_close_extra_fds();
 		execvp(argv[0], argv);
 		_exit(127);
 	}

@@ -47,6 +47,18 @@ id_hex(const struct assist_invite *inv, char out[static 17])
 		snprintf(out + 2 * i, 3, "%02x", inv->id[i]);
 }
 
+/* A path that goes into ssh options and a ProxyCommand as is: nothing a
+ * shell or ssh's token expansion would read. */
+static bool
+ssh_path_ok(const char *p)
+{
+	for (; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("/._-+,@:", *p)))
+			return false;
+	return true;
+}
+
 static void
 default_dir(char *out, size_t cap)
 {
@@ -328,6 +340,16 @@ help_main(int argc, char **argv)
 		return 1;
 	}
 
+	/* Issue 10 point 7: these paths reach a shell (ProxyCommand) and
+	 * ssh's own parsing ('%' tokens, spaces in UserKnownHostsFile). */
+	if (!ssh_path_ok(self_exe()) || !ssh_path_ok(dir)) {
+		fprintf(stderr,
+			"assist: %s or %s: only letters, digits and / . _ - + "
+			", @ : in the paths ssh runs (no quotes, spaces, %% or "
+			"$)\n",
+			self_exe(), dir);
+		return 2;
+	}
 	snprintf(proxy, sizeof(proxy), "ProxyCommand='%s' connect '%s'",
 		 self_exe(), inv_path);
 	snprintf(o_kh, sizeof(o_kh), "UserKnownHostsFile=%s", kh);

@@ -314,8 +314,9 @@ path_join(char out[static PATH_MAX], const char *dir, const char *name)
 static bool
 path_is_safe(const char *p)
 {
-	/* Paths go into tmux commands between single quotes. */
-	return strpbrk(p, "'\"\\\n#;") == NULL;
+	/* Paths go into tmux commands between single quotes, inside tmux's
+	 * double quotes ($ expands there) and prompt templates (%). */
+	return strpbrk(p, "'\"\\\n#;$%`") == NULL;
 }
 
 int
@@ -474,8 +475,13 @@ offer_main(int argc, char **argv)
 		return 1;
 	}
 
-	if (files != NULL && files_check_dir(o, files) < 0)
+	if (files != NULL && (files_check_dir(o, files) < 0 ||
+			      (rc = path_mkdir(o->jail_path, 0700)) < 0)) {
+		if (o->jail_path[0] != '\0')
+			fprintf(stderr, "assist: %s: %s\n", o->jail_path,
+				strerror(-rc));
 		return 2;
+	}
 	if (desktop_setup(o, desktop) < 0)
 		return 2;
 	cand_gather(o, teredo_sock, native);

@@ -167,6 +167,7 @@ struct offer {
 	struct fwd fwds[FWD_MAX];
 	/* --allow-files DIR (read-only) / --allow-files-rw DIR. */
 	char files_dir[PATH_MAX];
+	char jail_path[PATH_MAX];
 	bool files_rw;
 	struct sftp sftp;
 	int pty_fd;
@@ -175,6 +176,7 @@ struct offer {
 	char helper_tty[64];
 	bool pty_closed;
 	bool detach_prefix; /* the Helper's last byte was tmux's prefix */
+	bool keys_dropped;  /* logged once */
 	uint64_t next_rebind_ms;
 
 	bool done;

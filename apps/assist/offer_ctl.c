@@ -74,10 +74,32 @@ ctl_answer(struct offer *o, const char *req, char *out, size_t cap)
 	uint64_t now = offer_now(o);
 	int rc;
 
-	if (strcmp(req, "answer y") == 0 || strcmp(req, "answer Y") == 0)
-		req = e->prompt == ASSIST_PROMPT_CONTROL ? "grant" : "accept";
-	else if (strncmp(req, "answer", 6) == 0)
-		req = e->prompt == ASSIST_PROMPT_CONTROL ? "deny" : "refuse";
+	/* "answer consent|control KEY", from a tmux prompt (offer_term.c):
+	 * F12 is the panic key whatever the question; an answer to a
+	 * question no longer open is ignored (a stale prompt on another
+	 * terminal must not grant what it did not ask). */
+	if (strncmp(req, "answer ", 7) == 0) {
+		const char *kind = req + 7, *key = strchr(kind, ' ');
+		enum assist_prompt open = strncmp(kind, "control ", 8) == 0
+						  ? ASSIST_PROMPT_CONTROL
+					  : strncmp(kind, "consent ", 8) == 0
+						  ? ASSIST_PROMPT_CONSENT
+						  : ASSIST_PROMPT_NONE;
+		bool yes;
+
+		key = key != NULL ? key + 1 : "";
+		yes = strcmp(key, "y") == 0 || strcmp(key, "Y") == 0;
+		if (strcmp(key, "F12") == 0)
+			req = "revoke";
+		else if (open == ASSIST_PROMPT_NONE || open != e->prompt)
+			return (size_t)snprintf(out, cap,
+						"error: that question is "
+						"closed\n");
+		else if (open == ASSIST_PROMPT_CONTROL)
+			req = yes ? "grant" : "deny";
+		else
+			req = yes ? "accept" : "refuse";
+	}
 
 	if (strcmp(req, "status") == 0)
 		return (size_t)snprintf(
@@ -100,7 +122,6 @@ ctl_answer(struct offer *o, const char *req, char *out, size_t cap)
 		if (rc == 0)
 			offer_log(o, "the User %s the Helper (control socket)",
 				  yes ? "accepted" : "declined");
-		offer_run_actions(o);
 		return reply(out, cap, rc, "no Helper is waiting");
 	}
 	if (strcmp(req, "grant") == 0 || strcmp(req, "deny") == 0) {
@@ -108,7 +129,6 @@ ctl_answer(struct offer *o, const char *req, char *out, size_t cap)
 
 		rc = assist_session_user(
 			e, yes ? ASSIST_USER_GRANT : ASSIST_USER_DENY, now);
-		offer_run_actions(o);
 		return reply(out, cap, rc, "no Helper is watching");
 	}
 	if (strcmp(req, "revoke") == 0) {
@@ -117,7 +137,6 @@ ctl_answer(struct offer *o, const char *req, char *out, size_t cap)
 		rc = assist_session_user(e, ASSIST_USER_REVOKE, now);
 		if (had)
 			offer_log(o, "control revoked (panic key)");
-		offer_run_actions(o);
 		return reply(out, cap, rc, "nothing to revoke");
 	}
 	if (strncmp(req, "say ", 4) == 0) {
@@ -126,7 +145,6 @@ ctl_answer(struct offer *o, const char *req, char *out, size_t cap)
 	}
 	if (strcmp(req, "end") == 0) {
 		rc = assist_session_user(e, ASSIST_USER_END, now);
-		offer_run_actions(o);
 		o->done = true;
 		if (o->end_reason == NULL)
 			o->end_reason = "ended by the User";

@@ -2,10 +2,16 @@
  * File access (issue 5; issue 10 points 3 and 4): the "sftp" subsystem,
  * only with --allow-files DIR (read-only: sftp-server -R) or
  * --allow-files-rw DIR, only after the User accepted the Helper, one at a
- * time.  OpenSSH's sftp-server runs as the User, started in DIR; DIR may
- * not contain the offer's private directory (ctl.sock, session.log, the
- * tmux socket), nor, for writing, the User's home (~/.bashrc,
- * ~/.ssh/authorized_keys would let the Helper run code without control).
+ * time.  OpenSSH's sftp-server runs as the User in a jail (sys/proc.c:
+ * its own mount namespace, a user namespace when not root, chroot into a
+ * tmpfs holding /usr read-only and DIR on /files, read-only unless
+ * --allow-files-rw; sftp-server -R too), so no path the Helper sends,
+ * "../" or absolute or through a symbolic link, reaches anything outside
+ * DIR.  DIR may not contain the offer's private directory (ctl.sock,
+ * session.log, the tmux socket), nor, for writing, the User's home
+ * (~/.bashrc, ~/.ssh/authorized_keys would let the Helper run code
+ * without control).  If the jail cannot be made, there is no file access
+ * (fail closed: sftp-server is not started).
  *
  * Its stdin and stdout are non-blocking pipes with bounded queues: what
  * the Helper sends is taken from libssh only while the stdin queue has
@@ -73,6 +79,8 @@ files_check_dir(struct offer *o, const char *dir)
 		return -EPERM;
 	}
 	snprintf(o->files_dir, sizeof(o->files_dir), "%s", real);
+	/* The jail's mount point, in the private directory (made after). */
+	snprintf(o->jail_path, sizeof(o->jail_path), "%s/jail", o->dir);
 	return 0;
 }
 
@@ -81,10 +89,14 @@ files_start(struct chan *c)
 {
 	struct offer *o = c->o;
 	struct sftp *f = &o->sftp;
-	char *argv[] = {SFTP_SERVER, "-d", o->files_dir, "-R", NULL};
+	/* In its jail (sys/proc.c): the filesystem is /usr and /files. */
+	char *argv[] = {SFTP_SERVER, "-d", "/files", "-R", NULL};
 	struct proc_opts opts = PROC_OPTS_INHERIT;
 	int in[2], out[2], rc;
 
+	opts.jail_root = o->jail_path;
+	opts.jail_files = o->files_dir;
+	opts.jail_files_rw = o->files_rw;
 	if (o->files_rw)
 		argv[3] = NULL;
 	if ((rc = fd_pipe(in)) < 0)
@@ -211,7 +223,8 @@ files_serve(struct offer *o)
 		f->in_fd = -1;
 		chanq_reset(&c->in);
 	}
-	if (f->in_eof && c->in.len == 0 && f->in_fd >= 0) {
+	if (f->in_eof && c->in.len == 0 && f->in_fd >= 0 &&
+	    ssh_channel_poll(c->ch, 0) <= 0) {
 		fd_close(f->in_fd); /* the Helper's EOF, after its data */
 		f->in_fd = -1;
 	}

@@ -208,8 +208,10 @@ fwd_serve(struct offer *o)
 		rc = f->desk && desktop_hold()
 			     ? 0
 			     : chanq_to_fd(&f->to_local, f->fd);
+		/* The Helper's EOF once every byte before it went: libssh
+		 * may still hold what did not fit in the queue. */
 		if (rc == 0 && f->to_local.eof && f->to_local.len == 0 &&
-		    !f->shut) {
+		    !f->shut && ssh_channel_poll(f->ch, 0) <= 0) {
 			f->shut = true;
 			rc = tcp_shutdown_write(f->fd);
 		}

@@ -454,6 +454,7 @@ conn_kex(struct offer *o, unsigned i)
 	ssh_event_remove_fd(o->event, cn->fd);
 	cn->fd_polled = false;
 	cn->kex_done = true;
+	assist_session_kex_done(&o->eng, i, offer_now(o));
 	ssh_event_add_session(o->event, cn->s);
 	offer_log(o, "connection from %s: SSH key exchange done", cn->peer);
 }

@@ -107,15 +107,16 @@ term_ask(struct offer *o, bool control, const char *question)
 	char ttys[8][64], cmd[3 * PATH_MAX], esc[256];
 	unsigned n = user_clients(o, ttys, ARRAY_SIZE(ttys));
 
-	(void)control;
 	tmux_escape(question, esc, sizeof(esc));
-	snprintf(
-		cmd, sizeof(cmd),
-		"run-shell -b \"'%s' ctl -s '%s' answer %%%% >/dev/null 2>&1\"",
-		self_exe(), o->ctl_path);
+	/* -k: one key, by name, so F12 on an open question (or a stale one,
+	 * already answered elsewhere) still reaches the offer, as "F12". */
+	snprintf(cmd, sizeof(cmd),
+		 "run-shell -b \"'%s' ctl -s '%s' answer %s %%%% >/dev/null "
+		 "2>&1\"",
+		 self_exe(), o->ctl_path, control ? "control" : "consent");
 	for (unsigned i = 0; i < n; i++) {
 		char *argv[] = {"tmux", "-S", o->tmux_sock, "command-prompt",
-				"-b",	"-1", "-t",	    ttys[i],
+				"-b",	"-k", "-t",	    ttys[i],
 				"-p",	esc,  cmd,	    NULL};
 
 		(void)!proc_run(argv, true); /* no answer counts as "no" */
@@ -127,15 +128,34 @@ term_ask(struct offer *o, bool control, const char *question)
 			  o->ctl_path);
 }
 
-/* The panic key, bound (again): see the top of this file. */
+/* The panic key, bound (again), and every User terminal able to press it
+ * (a shell in control could have made them read-only): see the top. */
 void
 term_bind_keys(struct offer *o)
 {
-	char cmd[3 * PATH_MAX];
+	char *argv[] = {"tmux",	      "-S",
+			o->tmux_sock, "list-clients",
+			"-F",	      "#{client_readonly} #{client_tty}",
+			NULL};
+	char cmd[3 * PATH_MAX], out[2048], *save = NULL;
 
 	snprintf(cmd, sizeof(cmd), "'%s' ctl -s '%s' revoke >/dev/null 2>&1",
 		 self_exe(), o->ctl_path);
 	(void)tmux(o, "bind-key", "-n", "F12", "run-shell", "-b", cmd, NULL);
+	if (proc_capture(argv, out, sizeof(out)) != 0)
+		return;
+	for (char *t = strtok_r(out, "\n", &save); t != NULL;
+	     t = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(t, "1 ", 2) != 0 ||
+		    strcmp(t + 2, o->helper_tty) == 0)
+			continue;
+		(void)tmux(o, "switch-client", "-c", t + 2, "-r", NULL, NULL,
+			   NULL);
+		offer_log(o,
+			  "the User's terminal %s was made read-only: writable "
+			  "again (the panic key works there)",
+			  t + 2);
+	}
 }
 
 /* The Helper's tmux client read-only (true) or not; checked, not assumed.
@@ -251,9 +271,11 @@ term_helper_input(struct chan *c, const uint8_t *data, size_t len)
 
 	if (assist_session_may_type(&o->eng)) {
 		o->detach_prefix = false;
-		if (chanq_push(&c->in, data, len) < len)
+		if (chanq_push(&c->in, data, len) < len && !o->keys_dropped) {
+			o->keys_dropped = true; /* once: no log flood */
 			offer_log(o, "the Helper types faster than the "
 				     "terminal reads: keys dropped");
+		}
 		return;
 	}
 	for (size_t i = 0; i < len; i++) {

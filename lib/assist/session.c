@@ -254,6 +254,15 @@ assist_session_spoke(struct assist_session *s, unsigned conn, uint64_t now_ms)
 		s->conn[conn].spoke = true;
 }
 
+void
+assist_session_kex_done(struct assist_session *s, unsigned conn,
+			uint64_t now_ms)
+{
+	(void)now_ms;
+	if (conn < ASSIST_SESSION_CONN_MAX && s->conn[conn].used)
+		s->conn[conn].spoke = s->conn[conn].kex_done = true;
+}
+
 int
 assist_session_password(struct assist_session *s, unsigned conn, bool right,
 			uint64_t now_ms)
@@ -491,16 +500,23 @@ assist_session_tick(struct assist_session *s, uint64_t now_ms)
 		next = s->cfg.expires_ms;
 	for (unsigned i = 0; i < ASSIST_SESSION_CONN_MAX; i++) {
 		const struct assist_conn *c = &s->conn[i];
-		uint64_t silent, late;
+		uint64_t silent, kex, late;
 
 		if (!c->used || (int)i == s->helper)
 			continue;
 		silent = c->since_ms + s->cfg.silent_ms;
+		kex = c->since_ms + s->cfg.kex_ms;
 		late = c->since_ms + s->cfg.preauth_ms;
 		if (!c->spoke && now_ms >= silent) {
 			conn_close(s, i, "silent (no SSH version line)");
 			continue;
 		}
+		if (!c->kex_done && now_ms >= kex) {
+			conn_close(s, i, "no key exchange in time");
+			continue;
+		}
+		if (!c->kex_done && kex < next)
+			next = kex;
 		if (now_ms >= late) {
 			conn_close(s, i, "no login in time");
 			continue;

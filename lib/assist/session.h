@@ -25,7 +25,8 @@
  *   The secret is 128-bit: the limit stops guessing, it is no kill switch.
  * - Pre-login connections hold one of preauth_max slots, at most
  *   preauth_per_source per source; one that has not spoken within
- *   silent_ms or logged in within preauth_ms is closed; when the slots are
+ *   silent_ms, finished its key exchange within kex_ms or logged in within
+ *   preauth_ms is closed; when the slots are
  *   full a newcomer from another source evicts the oldest connection that
  *   has held its slot for contested_ms.
  * - Channels (chat, control requests, shell, files, forwards) take one of
@@ -64,7 +65,8 @@ struct assist_session_cfg {
 	unsigned preauth_per_source; /* of which one source may hold */
 	unsigned chan_max;	     /* channel slots of the logged-in Helper */
 	uint32_t silent_ms;	     /* no SSH version line within: closed */
-	uint32_t preauth_ms;	     /* no login within: closed */
+	uint32_t kex_ms;       /* no finished key exchange within: closed */
+	uint32_t preauth_ms;   /* no login within: closed */
 	uint32_t contested_ms; /* a slot older than this yields to a newcomer */
 	uint32_t prompt_ms;    /* an unanswered prompt is a "no" */
 	uint64_t expires_ms;   /* the invitation's end (monotonic) */
@@ -78,6 +80,7 @@ struct assist_session_cfg {
 		.preauth_per_source = 2,  \
 		.chan_max = 16,           \
 		.silent_ms = 10000,       \
+		.kex_ms = 10000,          \
 		.preauth_ms = 60000,      \
 		.contested_ms = 10000,    \
 		.prompt_ms = 120000,      \
@@ -123,7 +126,8 @@ enum assist_prompt {
 
 struct assist_conn {
 	bool used;
-	bool spoke; /* sent its SSH version line */
+	bool spoke;    /* sent its SSH version line */
+	bool kex_done; /* finished its key exchange */
 	uint64_t since_ms;
 	unsigned source; /* index into sources[] */
 };
@@ -179,6 +183,10 @@ MUST_CHECK int assist_session_accept(struct assist_session *s,
 /* The connection sent its SSH version line (it may enter the key exchange). */
 void assist_session_spoke(struct assist_session *s, unsigned conn,
 			  uint64_t now_ms);
+
+/* The connection finished its key exchange (it may try a password). */
+void assist_session_kex_done(struct assist_session *s, unsigned conn,
+			     uint64_t now_ms);
 
 /*
  * A password attempt on conn.  0: logged in, the Helper; -EPERM: wrong,

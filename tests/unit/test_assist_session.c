@@ -46,6 +46,7 @@ to_viewing(struct assist_session *s, unsigned *conn, unsigned *shell)
 	if (assist_session_accept(s, helper_src, sizeof(helper_src), 0, conn))
 		ok(0, "accept");
 	assist_session_spoke(s, *conn, 1);
+	assist_session_kex_done(s, *conn, 1);
 	if (assist_session_password(s, *conn, true, 2))
 		ok(0, "login");
 	if (assist_session_chan_open(s, shell) ||
@@ -329,16 +330,29 @@ test_slots(void)
 	   "the squatter is closed, the Helper takes its slot");
 	is_int(s.evicted, 1, "one eviction counted");
 	assist_session_spoke(&s, hc, c.contested_ms + 1);
+	assist_session_kex_done(&s, hc, c.contested_ms + 1);
 	(void)assist_session_tick(&s, c.silent_ms + 1);
 	is_int(drain(&s, ASSIST_DO_CLOSE_CONN, NULL), c.preauth_max - 1,
 	       "silent connections are closed after %u ms", c.silent_ms);
 	is_int(assist_session_password(&s, hc, true, c.silent_ms + 2), 0,
 	       "the Helper, who spoke, stays and logs in");
 
+	/* Spoke, then stalled in the key exchange: closed after kex_ms. */
+	assist_session_init(&s, &c, 0);
+	(void)!assist_session_accept(&s, stranger_src, 4, 0, &conn);
+	assist_session_spoke(&s, conn, 1);
+	is_int(assist_session_tick(&s, 2), c.kex_ms,
+	       "next deadline: the key exchange's");
+	(void)assist_session_tick(&s, c.kex_ms);
+	ok(drain(&s, ASSIST_DO_CLOSE_CONN, &a) == 1 && a.conn == conn &&
+		   strcmp(a.why, "no key exchange in time") == 0,
+	   "stalled mid key exchange: closed after %u ms", c.kex_ms);
+
 	/* Spoke, never logged in: closed after preauth_ms. */
 	assist_session_init(&s, &c, 0);
 	(void)!assist_session_accept(&s, stranger_src, 4, 0, &conn);
 	assist_session_spoke(&s, conn, 1);
+	assist_session_kex_done(&s, conn, 1);
 	ok(assist_session_tick(&s, 2) == c.preauth_ms,
 	   "next deadline: the login's");
 	(void)assist_session_tick(&s, c.preauth_ms);
