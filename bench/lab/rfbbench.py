@@ -60,7 +60,7 @@ def read_message(s):
     """One server message; returns (bytes read, rects or None)."""
     t = recv_exact(s, 1)[0]
     if t == 0:
-        _, n = struct.unpack(">xH", recv_exact(s, 3))
+        n = struct.unpack(">xH", recv_exact(s, 3))[0]
         total, rects = 4, []
         for _ in range(n):
             x, y, rw, rh, enc = struct.unpack(">HHHHi", recv_exact(s, 12))
