@@ -107,8 +107,8 @@ offer_run_actions(struct offer *o)
 
 			snprintf(q, sizeof(q),
 				 "assist: a Helper (%s) wants to SEE your "
-				 "terminal. Accept? (y/n)",
-				 peer);
+				 "terminal%s. Accept? (y/n)",
+				 peer, desktop_on() ? " and your SCREEN" : "");
 			offer_log(o, "asking the User to accept %s", peer);
 			term_set_state(o, "a Helper is asking to watch");
 			if (o->shell != NULL) {

@@ -230,7 +230,7 @@ desktop_note(struct offer *o, const char *text)
 	char *argv[] = {DIALOG_PROGRAM,
 			"--info",
 			"--no-markup",
-			"--title=assist: chat",
+			"--title=assist: the Helper says",
 			t,
 			"--timeout=60",
 			NULL};
@@ -283,8 +283,8 @@ dialog_done(struct offer *o, enum dialog_kind k, int status)
 	char text[TEXT_MAX + 1];
 
 	g->out[g->len] = '\0';
+	g->out[strcspn(g->out, "\r\n")] = '\0'; /* zenity's newline */
 	sanitize(g->out, text, sizeof(text));
-	text[strcspn(text, "\r\n")] = '\0';
 	if (g->killed)
 		return; /* answered elsewhere, or no longer the question */
 	switch (k) {
@@ -431,7 +431,11 @@ desktop_sync(struct offer *o)
 		dialog_close(DLG_PANEL); /* remade for the new state */
 		D.panel_hidden = false;
 	} else if (D.dlg[DLG_PANEL].pid == 0 &&
-		   (!D.panel_hidden || D.panel_for != o->eng.state)) {
+		   (!D.panel_hidden || D.panel_for != o->eng.state) &&
+		   (D.dlg[DLG_CHAT].pid == 0 ||
+		    o->eng.state == ASSIST_IN_CONTROL)) {
+		/* Not over the User's chat while viewing (it comes back
+		 * after); in control the panic button always shows. */
 		D.panel_hidden = false;
 		panel(o);
 	}
