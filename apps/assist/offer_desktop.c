@@ -187,15 +187,10 @@ question(struct offer *o, enum dialog_kind k, const char *text, const char *yes,
 	 const char *no)
 {
 	char t[320], y[64], n[64], to[32];
-	char *argv[] = {DIALOG_PROGRAM,
-			"--question",
-			"--no-markup",
+	char *argv[] = {DIALOG_PROGRAM, "--question", "--no-markup",
 			"--title=assist",
-			t,
-			y,
-			n,
-			to,
-			NULL};
+			/* Enter typed into the wrong window says no. */
+			"--default-cancel", t, y, n, to, NULL};
 
 	snprintf(t, sizeof(t), "--text=%s", text);
 	snprintf(y, sizeof(y), "--ok-label=%s", yes);
