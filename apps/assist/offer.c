@@ -414,6 +414,9 @@ offer_main(int argc, char **argv)
 		fprintf(stderr, "assist: --ttl 10..604800, --port 0..65535\n");
 		return 2;
 	}
+	/* Before anything is made: a refusal leaves nothing behind. */
+	if (desktop_setup(o, desktop) < 0)
+		return 2;
 	if (o->shell_cmd == NULL)
 		o->shell_cmd = getenv("SHELL") ? getenv("SHELL") : "/bin/sh";
 	o->pty_fd = o->ctl_fd = -1;
@@ -482,8 +485,6 @@ offer_main(int argc, char **argv)
 				strerror(-rc));
 		return 2;
 	}
-	if (desktop_setup(o, desktop) < 0)
-		return 2;
 	cand_gather(o, teredo_sock, native);
 	if (cand_listen_all(o, (uint16_t)port) < 0) {
 		fprintf(stderr, "assist: no candidate address to listen on\n");

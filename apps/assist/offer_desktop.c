@@ -97,6 +97,8 @@ desktop_setup(struct offer *o, bool on)
 	char *probe[] = {DIALOG_PROGRAM, "--version", NULL};
 	char ver[64];
 
+	(void)o; /* its directory is made later: see vnc_start */
+
 	for (size_t i = 0; i < DLG_COUNT; i++)
 		D.dlg[i].out_fd = -1;
 	/* The dialogs also serve a terminal-only offer run on a desktop. */
@@ -137,8 +139,6 @@ desktop_setup(struct offer *o, bool on)
 		}
 	}
 	snprintf(D.display, sizeof(D.display), "%s", disp);
-	snprintf(D.sock, sizeof(D.sock), "%s/vnc.sock", o->dir);
-	snprintf(D.log, sizeof(D.log), "%s/x11vnc.log", o->dir);
 	D.on = true;
 	assist_desktop_init(&D.d, true);
 	return 0;
@@ -360,6 +360,9 @@ vnc_start(struct offer *o)
 	struct proc_opts po = {
 		.std_fd = {PROC_DEVNULL, PROC_DEVNULL, PROC_DEVNULL}};
 
+	/* In the private directory (made after desktop_setup). */
+	snprintf(D.sock, sizeof(D.sock), "%s/vnc.sock", o->dir);
+	snprintf(D.log, sizeof(D.log), "%s/x11vnc.log", o->dir);
 	if (proc_spawn(argv, &po, &D.vnc_pid) < 0) {
 		D.vnc_pid = 0;
 		offer_log(o, "desktop: cannot start x11vnc");
