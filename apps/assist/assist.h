@@ -19,7 +19,8 @@
 #include "sys/path.h"
 #include "sys/proc.h"
 
-/* Three wrong passwords lock an invitation (RA had no limit at all). */
+/* Three wrong passwords from one source shut that source out (RA had no
+ * limit at all); lib/assist/session.c counts them. */
 #define ASSIST_PASSWORD_TRIES 3
 /* How long the User has to answer a prompt before it counts as "no". */
 #define ASSIST_PROMPT_MS 120000

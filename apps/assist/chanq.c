@@ -108,17 +108,31 @@ chanq_from_channel(struct chanq *q, ssh_channel ch)
 {
 	uint8_t buf[16384];
 
-	while (chanq_space(q) > 0 && ssh_channel_is_open(ch)) {
+	/* Also after the Helper's close: what it sent before still counts. */
+	while (chanq_space(q) > 0) {
+		/* First the poll: it may run the data callback, which fills
+		 * q; only then is the room known (and the read below does
+		 * not poll again while libssh holds data). */
+		int avail = ssh_channel_poll(ch, 0), r;
 		size_t want = chanq_space(q);
-		int r;
 
+		if (avail <= 0 || want == 0)
+			return;
 		if (want > sizeof(buf))
 			want = sizeof(buf);
-		if (ssh_channel_poll(ch, 0) <= 0)
-			return;
+		if (want > (size_t)avail)
+			want = (size_t)avail;
 		r = ssh_channel_read_nonblocking(ch, buf, (uint32_t)want, 0);
 		if (r <= 0)
 			return;
-		(void)chanq_push(q, buf, (size_t)r);
+		(void)chanq_push(q, buf, (size_t)r); /* r <= want: all fits */
 	}
+}
+
+bool
+chanq_overrun(ssh_channel ch)
+{
+	/* libssh buffers what a peer sends past the window it was given
+	 * (and only logs it): a Helper doing so is cut off. */
+	return ssh_channel_poll(ch, 0) > CHANQ_OVERRUN;
 }

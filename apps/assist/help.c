@@ -448,7 +448,8 @@ help_main(int argc, char **argv)
 	if (v.denied) {
 		fprintf(stderr,
 			"assist: wrong password: refused by the User's side "
-			"(after %d wrong passwords the invitation is locked)\n",
+			"(after %d wrong passwords from one address, that "
+			"address is refused)\n",
 			ASSIST_PASSWORD_TRIES);
 		return 5;
 	}

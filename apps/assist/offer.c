@@ -483,6 +483,8 @@ offer_main(int argc, char **argv)
 		if (o->jail_path[0] != '\0')
 			fprintf(stderr, "assist: %s: %s\n", o->jail_path,
 				strerror(-rc));
+		ssh_key_free(key);
+		fclose(o->log);
 		return 2;
 	}
 	cand_gather(o, teredo_sock, native);

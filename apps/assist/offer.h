@@ -44,6 +44,9 @@
 #define CHAN_MAX 16
 #define CONN_MAX 8 /* pre-login connections (the engine's preauth_max) */
 #define CHANQ_CAP 65536
+/* More than this held in libssh for one channel: the Helper ignores the
+ * SSH window (libssh's own is about 1.25 MB). */
+#define CHANQ_OVERRUN (4 * 1024 * 1024)
 
 /* A bounded byte queue (a ring). */
 struct chanq {
@@ -63,6 +66,8 @@ MUST_CHECK int chanq_to_fd(struct chanq *q, int fd);
 /* Pulls what the Helper sent and libssh still holds (a callback that
  * took less than it was given) into q, as space allows. */
 void chanq_from_channel(struct chanq *q, ssh_channel ch);
+/* The Helper sent far more than the window allows (see CHANQ_OVERRUN). */
+bool chanq_overrun(ssh_channel ch);
 
 /* A connection, from accept to its end (engine connection index = slot). */
 struct conn {

@@ -216,6 +216,12 @@ files_serve(struct offer *o)
 		files_stop(o, false);
 		return;
 	}
+	if (chanq_overrun(c->ch)) {
+		offer_log(o, "file access: the Helper sends past the SSH "
+			     "window: closed");
+		files_stop(o, true);
+		return;
+	}
 	/* Helper -> sftp-server: what libssh still holds, then the pipe. */
 	chanq_from_channel(&c->in, c->ch);
 	if (f->in_fd >= 0 && chanq_to_fd(&c->in, f->in_fd) < 0) {

@@ -20,8 +20,6 @@ on_fwd_data(ssh_session s, ssh_channel ch, void *data, uint32_t len,
 	struct fwd *f = arg;
 
 	(void)s, (void)ch, (void)is_stderr;
-	if (f->closed)
-		return (int)len;
 	/* What does not fit stays in libssh (its window closes). */
 	return (int)chanq_push(&f->to_local, data, len);
 }
@@ -164,6 +162,7 @@ fwd_on_message(ssh_session s, ssh_message m, void *arg)
 static void
 fwd_stop(struct offer *o, struct fwd *f, bool tell)
 {
+
 	if (f->polled)
 		ssh_event_remove_fd(o->event, f->fd);
 	fd_close(f->fd);
@@ -199,7 +198,23 @@ fwd_serve(struct offer *o)
 		if (f->ch == NULL)
 			continue;
 		if (f->closed) {
+			/* The Helper closed (RFC 4254 §5.3: it sends nothing
+			 * more), but what it sent before still goes to the
+			 * local side, then the forward ends. */
+			chanq_from_channel(&f->to_local, f->ch);
+			if (f->to_local.len > 0 &&
+			    chanq_to_fd(&f->to_local, f->fd) == 0 &&
+			    f->to_local.len > 0)
+				continue; /* the local side is slow: later */
 			fwd_stop(o, f, false);
+			continue;
+		}
+		if (chanq_overrun(f->ch)) {
+			offer_log(o,
+				  "forwarding to %s: the Helper sends past "
+				  "the SSH window: closed",
+				  f->peer);
+			fwd_stop(o, f, true);
 			continue;
 		}
 		chanq_from_channel(&f->to_local, f->ch);
