@@ -150,7 +150,6 @@ struct offer {
 	ssh_bind bind;
 	ssh_event event;
 	struct assist_session eng;
-	uint64_t mono0_ms; /* now_ms() at the start: engine times are since */
 
 	int lfd[ASSIST_CAND_MAX];
 	unsigned lfd_count;
@@ -188,7 +187,6 @@ struct offer {
 	const char *end_reason;
 	char disconnect_msg[160];
 	uint64_t next_tmux_check_ms;
-	int exit_code;
 };
 
 /* offer.c */
@@ -205,7 +203,6 @@ void session_end(struct offer *o, const char *to_helper);
 void chan_reply(struct chan *c, const char *text, int status);
 struct chan *chan_by_slot(struct offer *o, unsigned slot);
 void chan_free(struct chan *c);
-bool offer_wants_signal_end(void);
 
 /* offer_term.c */
 int tmux(struct offer *o, const char *a1, const char *a2, const char *a3,
