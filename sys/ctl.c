@@ -478,6 +478,26 @@ ctl_send_all(int fd, const char *buf, size_t len, uint64_t deadline)
 }
 
 int
+ctl_connect_start(const char *path, int *fd_out)
+{
+	struct sockaddr_un sun;
+	int fd, err = ctl_addr(path, &sun);
+
+	if (err < 0)
+		return err;
+	fd = ctl_socket();
+	if (fd < 0)
+		return fd;
+	if (connect(fd, (const struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+int
 ctl_request(const char *path, const char *request, char *out, size_t cap,
 	    size_t *len, int timeout_ms)
 {

@@ -45,6 +45,13 @@
  */
 MUST_CHECK int ctl_listen(const char *path, mode_t mode, int *fd);
 
+/*
+ * A non-blocking, close-on-exec stream connection to the unix socket at
+ * path (a local service such as assist offer's VNC server): 0 and *fd, or
+ * -errno from socket()/connect() (-EAGAIN: its backlog is full).
+ */
+MUST_CHECK int ctl_connect_start(const char *path, int *fd);
+
 /* Accepts one connection (nonblocking, close-on-exec).  -EAGAIN if none. */
 MUST_CHECK int ctl_accept(int listen_fd, int *fd);
 

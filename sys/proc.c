@@ -224,6 +224,22 @@ proc_wait(pid_t pid, int *status, int *signo)
 }
 
 int
+proc_try_wait(pid_t pid, int *status)
+{
+	pid_t r;
+	int st;
+
+	while ((r = waitpid(pid, &st, WNOHANG)) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (r == 0)
+		return -EAGAIN;
+	if (status != NULL)
+		*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return 0;
+}
+
+int
 proc_kill(pid_t pid, int sig)
 {
 	return kill(pid, sig) < 0 ? -errno : 0;

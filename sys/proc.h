@@ -67,6 +67,13 @@ MUST_CHECK int proc_spawn(char *const argv[], const struct proc_opts *opts,
  */
 MUST_CHECK int proc_wait(pid_t pid, int *status, int *signo);
 
+/*
+ * The same without waiting (WNOHANG): 0 and *status once pid has ended,
+ * -EAGAIN while it runs, -errno (-ECHILD).  For a loop that must not
+ * block on its children (assist offer's dialogs and VNC server).
+ */
+MUST_CHECK int proc_try_wait(pid_t pid, int *status);
+
 /* kill(pid, sig): -errno (-ESRCH once it is gone). */
 MUST_CHECK int proc_kill(pid_t pid, int sig);
 

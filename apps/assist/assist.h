@@ -32,6 +32,10 @@ int help_main(int argc, char **argv);
 int connect_main(int argc, char **argv);
 int say_main(int argc, char **argv);
 int control_main(int argc, char **argv);
+int desktop_main(int argc, char **argv); /* help_desktop.c */
+/* assist help --desktop: `assist desktop -d DIR` beside the session; its
+ * pid, or 0. */
+pid_t help_desktop_start(const char *dir, const char *viewer);
 
 /* Wall clock (Unix seconds) and a monotonic clock (ms). */
 int64_t now_unix(void);

@@ -222,6 +222,8 @@ help_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"dir", required_argument, NULL, 'd'},
 		{"password-file", required_argument, NULL, 'P'},
+		{"desktop", no_argument, NULL, 'K'},
+		{"viewer", required_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -232,7 +234,9 @@ help_main(int argc, char **argv)
 	char proxy[2 * PATH_MAX + 32], o_kh[PATH_MAX + 32], o_cp[PATH_MAX + 32],
 		o_alias[96], o_user[64];
 	char text[ASSIST_INVITE_MAX + 1], line[512];
-	const char *pwfile = NULL;
+	const char *pwfile = NULL, *viewer = NULL;
+	bool desktop = false;
+	pid_t dpid = 0;
 	uint8_t secret[ASSIST_SECRET_LEN];
 	struct verdict v;
 	char env_askpass[PATH_MAX + 16], env_file[PATH_MAX + 32];
@@ -253,8 +257,16 @@ help_main(int argc, char **argv)
 		case 'P':
 			pwfile = optarg;
 			break;
+		case 'K': /* long options only */
+			desktop = true;
+			break;
+		case 'V':
+			desktop = true;
+			viewer = optarg;
+			break;
 		case 'h':
 			printf("Usage: assist help [-d DIR] [-P PASSWORD_FILE] "
+			       "[--desktop [--viewer CMD|none]] "
 			       "INVITATION_FILE|ONE_LINE\n");
 			return 0;
 		default:
@@ -394,6 +406,8 @@ help_main(int argc, char **argv)
 			return 1;
 	}
 	fd_close(p[1]);
+	if (desktop)
+		dpid = help_desktop_start(dir, viewer);
 	signal(SIGINT, SIG_IGN); /* ssh handles ^C in the session */
 	memset(&v, 0, sizeof(v));
 	err = fdopen(p[0], "r");
@@ -406,6 +420,10 @@ help_main(int argc, char **argv)
 		fclose(err);
 	if (proc_wait(pid, &st, &sig) < 0)
 		st = sig = 255;
+	if (dpid > 0) { /* the viewer goes with the session */
+		(void)!proc_kill(dpid, SIGTERM);
+		(void)!proc_wait(dpid, NULL, NULL);
+	}
 	/* The password file has served its one login; nothing to do if it
 	 * is already gone. */
 	(void)!path_unlink(path);

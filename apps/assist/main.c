@@ -30,6 +30,7 @@ static const struct {
 	{"offer", offer_main},	   {"ctl", ctl_main},
 	{"help", help_main},	   {"say", say_main},
 	{"control", control_main}, {"connect", connect_main},
+	{"desktop", desktop_main},
 };
 
 static int

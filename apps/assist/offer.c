@@ -107,8 +107,8 @@ offer_run_actions(struct offer *o)
 
 			snprintf(q, sizeof(q),
 				 "assist: a Helper (%s) wants to SEE your "
-				 "terminal. Accept? (y/n)",
-				 peer);
+				 "terminal%s. Accept? (y/n)",
+				 peer, desktop_on() ? " and your SCREEN" : "");
 			offer_log(o, "asking the User to accept %s", peer);
 			term_set_state(o, "a Helper is asking to watch");
 			if (o->shell != NULL) {
@@ -120,6 +120,7 @@ offer_run_actions(struct offer *o)
 						 sizeof(w) - 1);
 			}
 			term_ask(o, false, q);
+			desktop_ask(o, false);
 			break;
 		}
 		case ASSIST_DO_ASK_CONTROL:
@@ -127,6 +128,7 @@ offer_run_actions(struct offer *o)
 			term_ask(o, true,
 				 "assist: the Helper asks to TYPE in your "
 				 "terminal. Allow? (y/n)");
+			desktop_ask(o, true);
 			break;
 		case ASSIST_DO_START_VIEW:
 			if (term_start_view(o) < 0)
@@ -199,6 +201,7 @@ offer_run_actions(struct offer *o)
 			break;
 		}
 	}
+	desktop_sync(o);
 }
 
 static int
@@ -233,6 +236,7 @@ tick(struct offer *o)
 	term_serve(o);
 	files_serve(o);
 	fwd_serve(o);
+	desktop_serve(o);
 	(void)assist_session_tick(&o->eng, now);
 	offer_run_actions(o);
 	if (o->pty_closed && o->eng.state != ASSIST_ENDED) {
@@ -286,7 +290,11 @@ usage(FILE *f, int status)
 		"(SFTP, read-only),\n"
 		"                         once you accept them (default: no "
 		"file access)\n"
-		"      --allow-files-rw DIR  the same, and put files there\n",
+		"      --allow-files-rw DIR  the same, and put files there\n"
+		"      --desktop          share this X display too (x11vnc, "
+		"view only until you\n"
+		"                         give control; the Helper runs "
+		"assist help --desktop)\n",
 		DEFAULT_TEREDO_SOCKET);
 	return status;
 }
@@ -326,6 +334,7 @@ offer_main(int argc, char **argv)
 		{"allow-port", required_argument, NULL, 'a'},
 		{"allow-files", required_argument, NULL, 'F'},
 		{"allow-files-rw", required_argument, NULL, 'W'},
+		{"desktop", no_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -337,7 +346,7 @@ offer_main(int argc, char **argv)
 	char secret[ASSIST_SECRET_TEXT], when[ASSIST_TIME_TEXT];
 	char hostkey[ASSIST_HOSTKEY_TEXT], fp[128];
 	long ttl = DEFAULT_TTL_S, port = 0;
-	bool native = true, attach = true;
+	bool native = true, attach = true, desktop = false;
 	ssh_key key = NULL;
 	char *b64 = NULL;
 	size_t len;
@@ -392,6 +401,9 @@ offer_main(int argc, char **argv)
 			files = optarg;
 			o->files_rw = ch == 'W';
 			break;
+		case 'K': /* long option only */
+			desktop = true;
+			break;
 		case 'h':
 			return usage(stdout, 0);
 		default:
@@ -402,6 +414,9 @@ offer_main(int argc, char **argv)
 		fprintf(stderr, "assist: --ttl 10..604800, --port 0..65535\n");
 		return 2;
 	}
+	/* Before anything is made: a refusal leaves nothing behind. */
+	if (desktop_setup(o, desktop) < 0)
+		return 2;
 	if (o->shell_cmd == NULL)
 		o->shell_cmd = getenv("SHELL") ? getenv("SHELL") : "/bin/sh";
 	o->pty_fd = o->ctl_fd = -1;
@@ -568,6 +583,10 @@ offer_main(int argc, char **argv)
 		printf("The Helper may %s files in %s (SFTP) once you accept "
 		       "them.\n",
 		       o->files_rw ? "get and put" : "get", o->files_dir);
+	if (desktop_on())
+		printf("The Helper may see this desktop (%s) once you accept, "
+		       "and use it once you give control.\n",
+		       getenv("DISPLAY"));
 	printf("Session log: %s\nControl: %s ctl -s %s "
 	       "accept|refuse|grant|deny|revoke|say TEXT|end\n",
 	       o->log_path, self_exe(), o->ctl_path);
@@ -627,6 +646,7 @@ offer_main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < ARRAY_SIZE(o->conns); i++)
 		session_close_conn(o, i, "the offer closed");
+	desktop_stop(o);
 	offer_log(o, "offer closed: %s",
 		  o->end_reason ? o->end_reason : "stopped");
 	cand_close_listeners(o, "offer closed");

@@ -9,6 +9,7 @@
  *   offer_chat.c     chat both ways
  *   offer_ctl.c      the control socket (assist ctl, F12, the prompts)
  *   offer_cand.c     candidates (native, Teredo) and their listeners
+ *   offer_desktop.c  the desktop (x11vnc) and the desktop dialogs (zenity)
  *   chanq.c          bounded queues between channels and fds
  *
  * The policy (who may do what, when) is lib/assist/session.c, sans-I/O;
@@ -124,6 +125,7 @@ struct fwd {
 	struct ssh_channel_callbacks_struct cb;
 	int fd;
 	bool polled, reading, closed, shut;
+	bool desk; /* to the desktop (offer_desktop.c) */
 	char peer[32];
 	struct chanq to_helper, to_local;
 };
@@ -236,6 +238,20 @@ void chat_from_user(struct offer *o, const char *text);
 void ctl_on_listen(struct offer *o);
 void ctl_serve(struct offer *o);
 void ctl_close_all(struct offer *o);
+/* A decision as assist ctl would take it ("accept", "revoke"...). */
+void ctl_decide(struct offer *o, const char *req);
+
+/* offer_desktop.c (issue 13) */
+MUST_CHECK int desktop_setup(struct offer *o, bool on);
+bool desktop_on(void);
+void desktop_ask(struct offer *o, bool control);
+void desktop_note(struct offer *o, const char *text);
+void desktop_sync(struct offer *o);
+void desktop_serve(struct offer *o);
+void desktop_stop(struct offer *o);
+bool desktop_fwd_target(const char *host);
+bool desktop_hold(void);
+MUST_CHECK int desktop_connect(struct offer *o, int *fd);
 
 /* offer_cand.c */
 void cand_gather(struct offer *o, const char *teredo_sock, bool native);

@@ -15,6 +15,7 @@ chat_from_helper(struct offer *o, const char *text)
 	offer_log(o, "chat Helper: %s", text);
 	snprintf(line, sizeof(line), "Helper says: %s", text);
 	term_broadcast(o, line);
+	desktop_note(o, text);
 }
 
 void

@@ -153,6 +153,14 @@ ctl_answer(struct offer *o, const char *req, char *out, size_t cap)
 	return (size_t)snprintf(out, cap, "error: unknown request\n");
 }
 
+void
+ctl_decide(struct offer *o, const char *req)
+{
+	char out[512];
+
+	(void)ctl_answer(o, req, out, sizeof(out));
+}
+
 /* Reads what each client sent; answers a complete request at once. */
 void
 ctl_serve(struct offer *o)

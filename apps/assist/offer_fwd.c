@@ -77,7 +77,7 @@ fwd_on_message(ssh_session s, ssh_message m, void *arg)
 	const char *host;
 	char h[64];
 	int port, fd, rc;
-	bool allowed = false;
+	bool allowed = false, desk;
 	unsigned slot;
 
 	(void)s;
@@ -87,12 +87,17 @@ fwd_on_message(ssh_session s, ssh_message m, void *arg)
 	host = ssh_message_channel_request_open_destination(m);
 	port = ssh_message_channel_request_open_destination_port(m);
 	sanitize(host ? host : "", h, sizeof(h));
-	for (unsigned i = 0; i < o->allow_count; i++)
+	/* The desktop (offer_desktop.c): its own name, its own rule. */
+	desk = desktop_fwd_target(h);
+	for (unsigned i = 0; i < o->allow_count && !desk; i++)
 		allowed |= o->allow[i] == port;
 	if (o->eng.state != ASSIST_VIEWING && o->eng.state != ASSIST_IN_CONTROL)
 		allowed = false;
-	if (!allowed ||
-	    (strcmp(h, "127.0.0.1") != 0 && strcmp(h, "localhost") != 0)) {
+	if (desk)
+		allowed = o->eng.state == ASSIST_VIEWING ||
+			  o->eng.state == ASSIST_IN_CONTROL;
+	if (!allowed || (!desk && strcmp(h, "127.0.0.1") != 0 &&
+			 strcmp(h, "localhost") != 0)) {
 		offer_log(o,
 			  "refused forwarding to %s:%d (not allowed by the "
 			  "User)",
@@ -113,7 +118,8 @@ fwd_on_message(ssh_session s, ssh_message m, void *arg)
 		ep.port = (uint16_t)port;
 		/* Non-blocking connect to loopback; the loop learns the
 		 * result as the socket becomes writable or readable. */
-		rc = tcp_connect_start(&ep, &fd);
+		rc = desk ? desktop_connect(o, &fd)
+			  : tcp_connect_start(&ep, &fd);
 		if (rc < 0) {
 			assist_session_chan_closed(&o->eng, slot);
 			offer_log(o, "forwarding to 127.0.0.1:%d: %s", port,
@@ -138,7 +144,12 @@ fwd_on_message(ssh_session s, ssh_message m, void *arg)
 		ssh_callbacks_init(&f->cb);
 		ssh_set_channel_callbacks(f->ch, &f->cb);
 		f->reading = true;
-		snprintf(f->peer, sizeof(f->peer), "127.0.0.1:%d", port);
+		f->desk = desk;
+		if (desk)
+			snprintf(f->peer, sizeof(f->peer), "the desktop");
+		else
+			snprintf(f->peer, sizeof(f->peer), "127.0.0.1:%d",
+				 port);
 		offer_log(o, "the Helper forwards to %s (allowed by the User)",
 			  f->peer);
 		return 0;
@@ -207,7 +218,11 @@ fwd_serve(struct offer *o)
 			continue;
 		}
 		chanq_from_channel(&f->to_local, f->ch);
-		rc = chanq_to_fd(&f->to_local, f->fd);
+		/* After a revoke the Helper's input waits until x11vnc is
+		 * view-only again (offer_desktop.c). */
+		rc = f->desk && desktop_hold()
+			     ? 0
+			     : chanq_to_fd(&f->to_local, f->fd);
 		/* The Helper's EOF once every byte before it went: libssh
 		 * may still hold what did not fit in the queue. */
 		if (rc == 0 && f->to_local.eof && f->to_local.len == 0 &&
