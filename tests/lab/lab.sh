@@ -212,8 +212,11 @@ lab_public_host() {
 # and a client host NAME (10.<n>.0.2) behind it.
 lab_site() {
 	local name=$1 kind=$2 pub=$3 gw client n
+	local pub2=
 	case $kind in
 	fullcone | restricted | portrestricted | symmetric | blocked) ;;
+	ppsymmetric | sequential) ;;
+	addrsymmetric) pub2=${LAB_ASYM_PUB2:-$(lab_ip_add "$pub" 100)} ;;
 	none)
 		lab_public_host "$name" "$pub"
 		return
@@ -226,7 +229,7 @@ lab_site() {
 	_lab_new_ns "$name-gw" router
 	_lab_new_ns "$name" "$kind"
 	gw=$(lab_ns "$name-gw") client=$(lab_ns "$name")
-	_lab_attach "$name-gw" "$pub"
+	_lab_attach "$name-gw" "$pub" ${pub2:+"$pub2"}
 	LAB_PUB[$name-gw]=$pub
 	LAB_ADDR[$name-gw]=$pub
 	ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1 >/dev/null
@@ -239,7 +242,7 @@ lab_site() {
 	ip -n "$client" route add default via "10.$n.0.1"
 	LAB_ADDR[$name]=10.$n.0.2
 	LAB_PUB[$name]=$pub
-	_lab_nat_ruleset "$kind" "$pub" >"$LAB_DIR/$name-gw.nft"
+	_lab_nat_ruleset "$kind" "$pub" "" "$pub2" >"$LAB_DIR/$name-gw.nft"
 	ip netns exec "$gw" nft -f "$LAB_DIR/$name-gw.nft" ||
 		lab_die "nft ruleset for $name ($kind)"
 }
@@ -261,10 +264,13 @@ lab_site() {
 # traffic refreshes them.  Everything unsolicited on the WAN is dropped, in
 # input and in forward, as home routers do.
 _lab_nat_ruleset() {
-	local kind=$1 pub=$2 t=$LAB_NAT_TIMEOUT
+	local kind=$1 pub=$2 hairpin=${3:-} pub2=${4:-} t=$LAB_NAT_TIMEOUT
 	cat <<EOF
 flush ruleset
 table ip lab {
+EOF
+	_lab_nat_sets_more "$kind"
+	cat <<EOF
 	map fc {
 		type inet_service : ipv4_addr . inet_service
 		flags dynamic, timeout
@@ -286,6 +292,7 @@ EOF
 		echo "		iifname \"wan\" ip daddr $pub meta l4proto udp ip saddr . udp dport @ra dnat ip to udp dport map @fc"
 		;;
 	esac
+	[ "$hairpin" = yes ] && _lab_nat_hairpin_pre "$pub"
 	cat <<EOF
 	}
 	chain postrouting {
@@ -294,12 +301,15 @@ EOF
 	if [ "$kind" = symmetric ]; then
 		echo "		oifname \"wan\" meta l4proto { tcp, udp } snat ip to $pub:1024-65535 fully-random"
 	fi
+	_lab_nat_snat_more "$kind" "$pub" "$pub2"
+	[ "$hairpin" = yes ] && _lab_nat_hairpin_post "$pub"
 	echo "		oifname \"wan\" snat ip to $pub"
 	cat <<EOF
 	}
 	chain learn {
 		type filter hook postrouting priority srcnat + 50; policy accept;
 EOF
+	_lab_nat_learn_more "$kind" "$hairpin"
 	case $kind in
 	fullcone | restricted)
 		# Original direction: an outbound flow (internal = original source).
@@ -318,6 +328,9 @@ EOF
 		type filter hook input priority filter; policy accept;
 		iifname "wan" ct state established,related accept
 		iifname "wan" drop
+EOF
+	[ "$hairpin" = no ] && _lab_nat_nohairpin_input "$pub"
+	cat <<EOF
 	}
 	chain forward {
 		type filter hook forward priority filter; policy drop;
@@ -334,10 +347,274 @@ EOF
 		echo "		iifname \"wan\" oifname \"lan\" ct status dnat accept"
 		;;
 	esac
+	[ "$hairpin" = yes ] && _lab_nat_hairpin_forward
 	cat <<EOF
 	}
 }
 EOF
+}
+
+# --- more NAT kinds: RFC 6081 symmetric variants, shared and nested NATs -----
+#
+# (issue 14; docs/matrix.md describes each kind and its probe results)
+#
+#   ppsymmetric    port-preserving symmetric (RFC 6081 §3.3): a new mapping
+#                  keeps the internal port when it is free; every further
+#                  destination from an internal endpoint that already has a
+#                  mapping gets a fresh random port.  A dynamic set @pp of
+#                  internal endpoints already mapped (added by the first
+#                  mapping's SNAT rule, refreshed by every outbound packet)
+#                  sends the later conntracks to a `fully-random` SNAT.
+#   sequential     sequential port-symmetric (RFC 6081 §3.4): every new UDP
+#                  mapping, whatever the internal host, takes the next port
+#                  of 20000..20999 (step 1; other hosts' mappings interleave).
+#                  `snat to ADDR : numgen inc mod N offset K` loads numgen's
+#                  host-order 32-bit value where nf_nat reads a network-order
+#                  port: on x86 the step is 256, not 1 (the probe sees it).
+#                  The workaround is a verdict-free lookup: `numgen inc mod N
+#                  map { 0 : K, 1 : K+1, ... }`, whose values nft stores as
+#                  inet_service, i.e. in network order.
+#   addrsymmetric  address-symmetric (RFC 6081 §2; RFC 4787 ADM): two WAN
+#                  addresses; the mapping toward the addresses in @first
+#                  (LAB_ASYM_FIRST, default the lab server's primary
+#                  192.0.2.10) uses the first, every other remote the second
+#                  (LAB_ASYM_PUB2, default WAN + 100), each keeping the port:
+#                  one mapping per remote address, and a peer never sees the
+#                  address a Teredo client's address embeds.
+#
+#   lab_shared_site GW KIND PUB HAIRPIN   a NAT router GW whose LAN is a
+#       bridge (10.n.0.1/24) that several hosts join; HAIRPIN yes: a packet
+#       from the LAN to PUB:port is DNATed through the mapped-port map @fc
+#       and SNATed to PUB (RFC 4787 REQ-9: the peer sees the sender's
+#       mapping); no: dropped.  KIND fullcone, restricted, portrestricted,
+#       symmetric, ppsymmetric or sequential (one counter for all hosts).
+#   lab_lan_host GW NAME                  a client NAME on GW's LAN
+#   lab_lan_nat GW NAME KIND              a nested NAT: router NAME-gw whose
+#       WAN is on GW's LAN, client NAME behind it; then calls
+#       `lab_nested_hook NAME-gw GW` if the caller defined it (the port-
+#       mapping work starts miniupnpd on the inner router there).
+#   lab_loss NAME PCT                     PCT % random loss of UDP crossing
+#       NAME's NAT router (NAME-gw, or NAME itself when it is a router), or
+#       in and out of a public host (no netem here: `numgen random mod 100`).
+
+LAB_SEQ_BASE=${LAB_SEQ_BASE:-20000}
+LAB_SEQ_PORTS=${LAB_SEQ_PORTS:-1000}
+LAB_ASYM_FIRST=${LAB_ASYM_FIRST:-192.0.2.10}
+declare -gA LAB_LAN_NET=()  # shared router -> its LAN's n (10.n.0.0/24)
+declare -gA LAB_LAN_NEXT=() # shared router -> last host number used
+declare -gA LAB_LAN_KIND=() # shared router -> its NAT kind
+
+_lab_nat_sets_more() {
+	case $1 in
+	ppsymmetric)
+		cat <<EOF
+	set pp {
+		type ipv4_addr . inet_service
+		flags dynamic, timeout
+		timeout $t
+	}
+EOF
+		;;
+	addrsymmetric)
+		printf '\tset first {\n\t\ttype ipv4_addr\n\t\telements = { %s }\n\t}\n' \
+			"$LAB_ASYM_FIRST"
+		;;
+	esac
+}
+
+_lab_nat_snat_more() {
+	local kind=$1 pub=$2 pub2=$3 i sep=
+	case $kind in
+	ppsymmetric)
+		echo "		oifname \"wan\" meta l4proto udp ip saddr . udp sport @pp snat ip to $pub:1024-65535 fully-random"
+		echo "		oifname \"wan\" meta l4proto udp add @pp { ip saddr . udp sport } snat ip to $pub"
+		;;
+	sequential)
+		printf '\t\toifname "wan" meta l4proto udp snat ip to %s : numgen inc mod %d map {' \
+			"$pub" "$LAB_SEQ_PORTS"
+		for ((i = 0; i < LAB_SEQ_PORTS; i++)); do
+			printf '%s %d : %d' "$sep" "$i" $((LAB_SEQ_BASE + i))
+			sep=,
+		done
+		printf ' }\n'
+		;;
+	addrsymmetric)
+		echo "		oifname \"wan\" meta l4proto udp ip daddr != @first snat ip to $pub2"
+		;;
+	esac
+}
+
+_lab_nat_learn_more() {
+	local kind=$1 hairpin=$2
+	if [ "$kind" = ppsymmetric ]; then
+		echo "		oifname \"wan\" meta l4proto udp ct direction original update @pp { ct original ip saddr . ct original proto-src }"
+	fi
+	# Hairpinning needs the mapped-port map the cone kinds keep anyway.
+	if [ "$hairpin" = yes ] && [ "$kind" != fullcone ] && [ "$kind" != restricted ]; then
+		echo "		oifname \"wan\" meta l4proto udp ct direction original update @fc { udp sport : ct original ip saddr . ct original proto-src }"
+	fi
+}
+
+_lab_nat_hairpin_pre() {
+	echo "		iifname \"lan\" ip daddr $1 meta l4proto udp dnat ip to udp dport map @fc"
+}
+
+# After the DNAT above the packet leaves on the LAN: give it the sender's
+# mapping as its source (a free port is kept, so it is the sender's mapped
+# port).  Inbound DNATed traffic from the WAN has a public source.
+_lab_nat_hairpin_post() {
+	echo "		oifname \"lan\" ct status dnat ip saddr 10.0.0.0/8 snat ip to $1"
+}
+
+_lab_nat_hairpin_forward() {
+	echo "		iifname \"lan\" oifname \"lan\" accept"
+}
+
+_lab_nat_nohairpin_input() {
+	echo "		iifname \"lan\" ip daddr $1 meta l4proto udp drop"
+}
+
+# A router namespace NAME with WAN already attached gets a bridge LAN
+# 10.n.0.1/24 and its ruleset.
+_lab_lan_router() {
+	local name=$1 kind=$2 pub=$3 hairpin=$4 ns n
+	LAB_SITES=$((LAB_SITES + 1))
+	n=$LAB_SITES
+	[ "$n" -le 250 ] || lab_die "too many sites"
+	ns=$(lab_ns "$name")
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv4.conf.all.send_redirects=0 \
+		net.ipv4.conf.default.send_redirects=0 >/dev/null
+	# Bridged frames between LAN hosts stay at layer 2 (br_netfilter off
+	# in here when the host kernel has it).
+	if [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]; then
+		ip netns exec "$ns" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+			>/dev/null 2>&1
+	fi
+	ip -n "$ns" link add lan type bridge stp_state 0 forward_delay 0 ||
+		lab_die "bridge lan in $name"
+	ip -n "$ns" addr add "10.$n.0.1/24" dev lan
+	ip -n "$ns" link set lan up
+	ip netns exec "$ns" sysctl -qw net.ipv4.conf.lan.send_redirects=0 >/dev/null
+	LAB_LAN_NET[$name]=$n
+	LAB_LAN_NEXT[$name]=1
+	LAB_LAN_KIND[$name]=$kind
+	_lab_nat_ruleset "$kind" "$pub" "$hairpin" >"$LAB_DIR/$name.nft"
+	ip netns exec "$ns" nft -f "$LAB_DIR/$name.nft" ||
+		lab_die "nft ruleset for $name ($kind, hairpin $hairpin)"
+}
+
+lab_shared_site() {
+	local gw=$1 kind=$2 pub=$3 hairpin=$4
+	case $kind in
+	fullcone | restricted | portrestricted) ;;
+	symmetric | ppsymmetric | sequential) ;;
+	*) lab_die "shared NAT kind '$kind'" ;;
+	esac
+	case $hairpin in
+	yes | no) ;;
+	*) lab_die "hairpin '$hairpin': yes or no" ;;
+	esac
+	_lab_new_ns "$gw" router
+	_lab_attach "$gw" "$pub"
+	LAB_PUB[$gw]=$pub
+	LAB_ADDR[$gw]=$pub
+	_lab_lan_router "$gw" "$kind" "$pub" "$hairpin"
+}
+
+# _lab_lan_join GW NAME: NAME's "eth0" (or "wan" for a router) on GW's LAN;
+# prints the address it got.
+_lab_lan_join() {
+	local gw=$1 name=$2 ifname=$3 n k g h
+	n=${LAB_LAN_NET[$gw]:-}
+	[ -n "$n" ] || lab_die "'$gw' is not a lab_shared_site"
+	k=$((LAB_LAN_NEXT[$gw] + 1))
+	[ "$k" -le 250 ] || lab_die "too many hosts on $gw"
+	LAB_LAN_NEXT[$gw]=$k
+	g=$(lab_ns "$gw") h=$(lab_ns "$name")
+	ip -n "$g" link add "lp$k" type veth peer name "$ifname" netns "$h" ||
+		lab_die "veth lp$k"
+	ip -n "$g" link set "lp$k" master lan
+	ip -n "$g" link set "lp$k" up
+	ip -n "$h" addr add "10.$n.0.$k/24" dev "$ifname"
+	ip -n "$h" link set "$ifname" up
+	ip -n "$h" route add default via "10.$n.0.1"
+	LAB_ADDR[$name]=10.$n.0.$k
+	LAB_PUB[$name]=${LAB_PUB[$gw]}
+}
+
+lab_lan_host() {
+	local gw=$1 name=$2
+	_lab_new_ns "$name" "${LAB_LAN_KIND[$gw]:-?}"
+	_lab_lan_join "$gw" "$name" eth0
+}
+
+lab_lan_nat() {
+	local gw=$1 name=$2 kind=$3 inner client n
+	case $kind in
+	fullcone | restricted | portrestricted | symmetric) ;;
+	*) lab_die "nested NAT kind '$kind'" ;;
+	esac
+	_lab_new_ns "$name-gw" router
+	_lab_lan_join "$gw" "$name-gw" wan
+	inner=$(lab_ns "$name-gw")
+	LAB_SITES=$((LAB_SITES + 1))
+	n=$LAB_SITES
+	[ "$n" -le 250 ] || lab_die "too many sites"
+	_lab_new_ns "$name" "nested-$kind"
+	client=$(lab_ns "$name")
+	ip netns exec "$inner" sysctl -qw net.ipv4.ip_forward=1 >/dev/null
+	ip -n "$inner" link add lan type veth peer name eth0 netns "$client" ||
+		lab_die "veth lan"
+	ip -n "$inner" addr add "10.$n.0.1/24" dev lan
+	ip -n "$inner" link set lan up
+	ip -n "$client" addr add "10.$n.0.2/24" dev eth0
+	ip -n "$client" link set eth0 up
+	ip -n "$client" route add default via "10.$n.0.1"
+	LAB_ADDR[$name]=10.$n.0.2
+	LAB_PUB[$name]=${LAB_PUB[$gw]}
+	_lab_nat_ruleset "$kind" "${LAB_ADDR[$name-gw]}" >"$LAB_DIR/$name-gw.nft"
+	ip netns exec "$inner" nft -f "$LAB_DIR/$name-gw.nft" ||
+		lab_die "nft ruleset for $name-gw ($kind)"
+	if declare -F lab_nested_hook >/dev/null; then
+		lab_nested_hook "$name-gw" "$gw"
+	fi
+}
+
+lab_loss() {
+	local name=$1 pct=$2 r
+	if ! [[ $pct =~ ^[0-9]+$ ]] || [ "$pct" -gt 100 ]; then
+		lab_die "loss '$pct'"
+	fi
+	if [ -n "${LAB_NS[$name-gw]:-}" ]; then
+		r=$name-gw
+	else
+		r=$name
+	fi
+	if [ "${LAB_KIND[$r]}" = router ]; then
+		lab_exec "$r" nft -f - <<EOF || lab_die "loss rule on $r"
+table ip labloss {
+	chain forward {
+		type filter hook forward priority filter - 10; policy accept;
+		iifname "wan" meta l4proto udp numgen random mod 100 < $pct drop
+		oifname "wan" meta l4proto udp numgen random mod 100 < $pct drop
+	}
+}
+EOF
+	else
+		lab_exec "$r" nft -f - <<EOF || lab_die "loss rule on $r"
+table ip labloss {
+	chain input {
+		type filter hook input priority filter - 10; policy accept;
+		iifname "wan" meta l4proto udp numgen random mod 100 < $pct drop
+	}
+	chain output {
+		type filter hook output priority filter - 10; policy accept;
+		oifname "wan" meta l4proto udp numgen random mod 100 < $pct drop
+	}
+}
+EOF
+	fi
 }
 
 # --- native IPv6 (teredo-spec.md §4.10, §4.13) --------------------------------

@@ -13,13 +13,30 @@ probe IP1 IP2 P1 P2
     Runs behind the NAT under test and prints one JSON line:
       mapping   EIM | ADM | APDM (RFC 4787 §4.1), or null
       filtering EIF | ADF | APDF (RFC 4787 §5), or null
+      port_preserved  the first mapping kept the local port (RFC 4787 §4.2.1)
+      port_step the difference between the ports of consecutive new
+                mappings when it is the same every time (sequential), or null
+      addresses how many external addresses the mappings used
+      hairpin   a datagram from a second socket to the first one's mapping
+                came back in (RFC 4787 §6), and hairpin_src its source
       kind      none | fullcone | restricted | portrestricted | symmetric |
-                blocked (teredo-spec.md §5.0 vocabulary)
-    Mapping: one socket sends to IP1:P1, IP2:P1 and IP1:P2 and compares the
-    mapped endpoints the responder saw.  Filtering: a fresh socket (so that
-    no earlier destination opened anything) asks IP1:P1 to answer from IP2
-    (EIF passes); another fresh socket asks it to answer from P2 on IP1
-    (EIF and ADF pass).  No answer at all to the first request: UDP blocked.
+                ppsymmetric | sequential | addrsymmetric | blocked
+                (teredo-spec.md §5.0 vocabulary; RFC 6081 §2)
+    Mapping: one socket sends to IP1:P1, IP2:P1, IP1:P2 and IP2:P2 and
+    compares the mapped endpoints the responder saw; an APDM NAT whose first
+    mapping kept the local port is port-preserving symmetric, one whose
+    ports step by one from mapping to mapping is sequential; an ADM NAT that
+    used another external address for IP2 is address-symmetric.  Filtering:
+    a fresh socket (so that no earlier destination opened anything) asks
+    IP1:P1 to answer from IP2 (EIF passes); another fresh socket asks it to
+    answer from P2 on IP1 (EIF and ADF pass).  Hairpinning: two more fresh
+    sockets learn their mappings; the second sends to the first's.  No answer
+    at all to the first request: UDP blocked.
+
+mapped IP PORT
+    One fresh socket, one request to IP:PORT: prints the mapping the
+    responder saw ("ip:port"), or nothing.  Run from several hosts in turn,
+    it shows how a NAT allocates ports across hosts (sequential NATs).
 
     hairpinning: whether a datagram to the mapped address comes back
     (null without a NAT).
@@ -94,21 +111,29 @@ def probe(ip1, ip2, p1, p2):
         return res
     a2 = ask(s, (ip2, p1), "same", rid + 2)
     a3 = ask(s, (ip1, p2), "same", rid + 3)
-    res["seen"] = [a["seen"] if a else None for a in (a1, a2, a3)]
-    if a2 is None or a3 is None:
+    a4 = ask(s, (ip2, p2), "same", rid + 6)
+    res["seen"] = [a["seen"] if a else None for a in (a1, a2, a3, a4)]
+    if a2 is None or a3 is None or a4 is None:
         res["kind"] = "unknown"
         return res
-    m1, m2, m3 = a1["seen"], a2["seen"], a3["seen"]
-    if m1 == m2 == m3:
+    m1, m2, m3, m4 = a1["seen"], a2["seen"], a3["seen"], a4["seen"]
+    if m1 == m2 == m3 == m4:
         res["mapping"] = "EIM"
-    elif m1 == m3:
+    elif m1 == m3 and m2 == m4:
         res["mapping"] = "ADM"
     else:
         res["mapping"] = "APDM"
     res["port_preserved"] = m1.split(":")[1] == local.split(":")[1]
+    res["addresses"] = len({m.split(":")[0] for m in (m1, m2, m3, m4)})
+    ports = [int(m.split(":")[1]) for m in (m1, m2, m3, m4)]
+    steps = {(b - a) % 65536 for a, b in zip(ports, ports[1:])}
+    res["port_step"] = steps.pop() if len(steps) == 1 and 0 not in steps \
+        else None
     res["nat"] = m1 != local
-    res["hairpinning"] = hairpin(s, m1) if res["nat"] else None
+    res["hairpinning"] = hairpin_self(s, m1) if res["nat"] else None
     s.close()
+    res["hairpin"], res["hairpin_src"], res["hairpin_src_mapped"] = \
+        hairpin(ip1, p1, rid + 7)
 
     s = fresh_socket()
     other_ip = ask(s, (ip1, p1), "ip", rid + 4)
@@ -123,7 +148,13 @@ def probe(ip1, ip2, p1, p2):
     else:
         res["filtering"] = "APDF"
 
-    if res["mapping"] != "EIM":
+    if res["mapping"] == "ADM" and res["addresses"] > 1:
+        res["kind"] = "addrsymmetric"
+    elif res["mapping"] != "EIM" and res["port_preserved"]:
+        res["kind"] = "ppsymmetric"
+    elif res["mapping"] != "EIM" and res["port_step"] == 1:
+        res["kind"] = "sequential"
+    elif res["mapping"] != "EIM":
         res["kind"] = "symmetric"
     elif not res["nat"]:
         res["kind"] = "none" if res["filtering"] == "EIF" else "firewall"
@@ -136,7 +167,7 @@ def probe(ip1, ip2, p1, p2):
     return res
 
 
-def hairpin(sock, mapped):
+def hairpin_self(sock, mapped):
     """RFC 4787 REQ-9: does a datagram to our own mapped address come back
     to us?  A few tries, to our own mapping only."""
     ip, port = mapped.split(":")
@@ -203,6 +234,42 @@ def routers(gw, local):
                 break
     s.close()
     return res
+def hairpin(ip1, p1, rid):
+    """Two fresh sockets learn their mappings from IP1:P1; the second sends
+    to the first's mapping.  Returns (arrived, the source seen, whether that
+    source is the second socket's mapping: RFC 4787 REQ-9)."""
+    s1, s2 = fresh_socket(), fresh_socket()
+    try:
+        a1 = ask(s1, (ip1, p1), "same", rid)
+        a2 = ask(s2, (ip1, p1), "same", rid + 1)
+        if a1 is None or a2 is None:
+            return None, None, None
+        host, port = a1["seen"].split(":")
+        token = b"hairpin %d" % rid
+        for _ in range(TRIES):
+            try:
+                s2.sendto(token, (host, int(port)))
+            except OSError:
+                pass
+            deadline = time.monotonic() + WAIT
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                r, _, _ = select.select([s1], [], [], left)
+                if not r:
+                    break
+                try:
+                    data, src = s1.recvfrom(2048)
+                except OSError:
+                    continue
+                if data == token:
+                    src = "%s:%d" % src
+                    return True, src, src == a2["seen"]
+        return False, None, None
+    finally:
+        s1.close()
+        s2.close()
 
 
 def responder(ip1, ip2, p1, p2, seconds):
@@ -273,6 +340,13 @@ def main(argv):
         secs = float(argv[5]) if len(argv) > 5 else 600.0
         responder(argv[1], argv[2], int(argv[3]), int(argv[4]), secs)
         return 0
+    if len(argv) == 3 and argv[0] == "mapped":
+        s = fresh_socket()
+        a = ask(s, (argv[1], int(argv[2])), "same",
+                int(time.monotonic() * 1000) % 1000000)
+        s.close()
+        print(a["seen"] if a else "")
+        return 0 if a else 1
     if len(argv) == 3 and argv[0] == "listen":
         listen(int(argv[1]), float(argv[2]))
         return 0

@@ -15,6 +15,9 @@ static const char *const nat_names[NAT_KIND_COUNT] = {
 	[NAT_PORTRESTRICTED] = "portrestricted",
 	[NAT_SYMMETRIC] = "symmetric",
 	[NAT_BLOCKED] = "blocked",
+	[NAT_PPSYMMETRIC] = "ppsymmetric",
+	[NAT_SEQUENTIAL] = "sequential",
+	[NAT_ADDRSYMMETRIC] = "addrsymmetric",
 };
 
 const char *
@@ -270,6 +273,11 @@ is_ping(const struct icmp6_echo *e)
 	       memcmp(e->data, ping_data, sizeof(ping_data)) == 0;
 }
 
+static void lan_send(struct sim_host *h, uint32_t dst_ipv4, uint16_t dst_port,
+		     const uint8_t *buf, size_t len);
+static void lan_model_init(struct sim_host *h);
+static bool lan_deliver(struct sim *s, const struct sim_dgram *d);
+
 static void
 host_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port,
 	      const uint8_t *buf, size_t len)
@@ -279,6 +287,10 @@ host_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port,
 	uint32_t src = h->ipv4;
 	uint16_t port = h->port;
 
+	if (h->nat.lan_model || h->lan_of != NULL) {
+		lan_send(h, dst_ipv4, dst_port, buf, len);
+		return;
+	}
 	switch (h->nat.kind) {
 	case NAT_NONE:
 		break;
@@ -337,6 +349,11 @@ host_log(void *ctx, const char *msg)
 {
 	struct sim_host *h = ctx;
 
+	if (strstr(msg, " unreachable: ") != NULL) {
+		h->unreachable_logs++;
+		snprintf(h->last_unreachable, sizeof(h->last_unreachable), "%s",
+			 msg);
+	}
 	if (h->sim->verbose)
 		printf("# %8llu ms host%d: %s\n",
 		       (unsigned long long)h->sim->now_ms, h->index, msg);
@@ -401,7 +418,11 @@ struct sim_host *
 sim_add_host(struct sim *s, enum nat_kind kind,
 	     const struct teredo_client_config *extra)
 {
-	return add_node(s, kind, extra, false, SIM_PEERS);
+	struct sim_host *h = add_node(s, kind, extra, false, SIM_PEERS);
+
+	if (kind >= NAT_PPSYMMETRIC)
+		lan_model_init(h);
+	return h;
 }
 
 struct sim_host *
@@ -455,6 +476,370 @@ sim_peers_in_use(const struct sim_host *h)
 	for (size_t i = 0; i < h->client.peers.cap; i++)
 		n += h->client.peers.e[i].in_use;
 	return n;
+}
+
+/* ---- the "lan" NAT model (issue 14; see struct sim_nat) -------------- */
+
+static bool
+lan_matches(const struct sim_nat *n, const struct sim_mapping *m,
+	    uint32_t int_ipv4, uint16_t int_port, uint32_t dst_ipv4,
+	    uint16_t dst_port)
+{
+	if (m->int_ipv4 != int_ipv4 || m->int_port != int_port)
+		return false;
+	switch (n->kind) {
+	case NAT_SYMMETRIC:
+	case NAT_PPSYMMETRIC:
+	case NAT_SEQUENTIAL:
+		return m->rem_ipv4 == dst_ipv4 && m->rem_port == dst_port;
+	case NAT_ADDRSYMMETRIC:
+		return m->rem_ipv4 == dst_ipv4;
+	default:
+		return true;
+	}
+}
+
+static bool
+lan_port_used(const struct sim_nat *n, uint32_t ext_ipv4, uint16_t port)
+{
+	for (unsigned i = 0; i < n->nmappings; i++)
+		if (n->mappings[i].ext_ipv4 == ext_ipv4 &&
+		    n->mappings[i].ext_port == port)
+			return true;
+	return false;
+}
+
+static bool
+lan_has_mapping(const struct sim_nat *n, uint32_t int_ipv4, uint16_t int_port)
+{
+	for (unsigned i = 0; i < n->nmappings; i++)
+		if (n->mappings[i].int_ipv4 == int_ipv4 &&
+		    n->mappings[i].int_port == int_port)
+			return true;
+	return false;
+}
+
+static uint16_t
+lan_random_port(struct sim *s, const struct sim_nat *n, uint32_t ext_ipv4)
+{
+	for (unsigned i = 0; i < 100; i++) {
+		uint16_t p = (uint16_t)(1024 + sim_random(s) % 64000);
+
+		if (!lan_port_used(n, ext_ipv4, p))
+			return p;
+	}
+	return 0;
+}
+
+/* A new mapping's external port, by kind; 0 when none is left. */
+static uint16_t
+lan_new_port(struct sim *s, struct sim_nat *n, uint32_t ext_ipv4,
+	     uint32_t int_ipv4, uint16_t int_port)
+{
+	uint16_t port = int_port; /* Linux keeps a free port */
+
+	switch (n->kind) {
+	case NAT_SYMMETRIC:
+		return lan_random_port(s, n, ext_ipv4);
+	case NAT_PPSYMMETRIC:
+		/* Only the internal endpoint's first mapping keeps it. */
+		if (lan_has_mapping(n, int_ipv4, int_port))
+			return lan_random_port(s, n, ext_ipv4);
+		break;
+	case NAT_SEQUENTIAL:
+		for (unsigned i = 0; i < 1000; i++) {
+			port = n->next_port;
+			n->next_port = (uint16_t)(n->next_port + n->port_step);
+			if (n->next_port < 1024)
+				n->next_port = 20000;
+			if (!lan_port_used(n, ext_ipv4, port))
+				return port;
+		}
+		return 0;
+	default:
+		break;
+	}
+	return lan_port_used(n, ext_ipv4, port)
+		       ? lan_random_port(s, n, ext_ipv4)
+		       : port;
+}
+
+/* Outbound through a "lan" NAT: the external port (0: drop) and address. */
+static uint16_t
+lan_outbound(struct sim *s, struct sim_nat *n, uint32_t int_ipv4,
+	     uint16_t int_port, uint32_t dst_ipv4, uint16_t dst_port,
+	     uint32_t *ext_ipv4)
+{
+	struct sim_mapping *m = NULL;
+
+	for (unsigned i = 0; i < n->nmappings && m == NULL; i++)
+		if (lan_matches(n, &n->mappings[i], int_ipv4, int_port,
+				dst_ipv4, dst_port))
+			m = &n->mappings[i];
+	if (m == NULL) {
+		uint32_t ext = n->public_ipv4;
+		uint16_t port;
+
+		if (n->nmappings == SIM_MAX_MAPPINGS)
+			return 0;
+		/* Address-symmetric: the server's primary address sees one
+		 * address, every other remote the other one. */
+		if (n->kind == NAT_ADDRSYMMETRIC && dst_ipv4 != SIM_SERVER_IPV4)
+			ext = n->public2;
+		if ((port = lan_new_port(s, n, ext, int_ipv4, int_port)) == 0)
+			return 0;
+		m = &n->mappings[n->nmappings++];
+		memset(m, 0, sizeof(*m));
+		m->int_ipv4 = int_ipv4;
+		m->int_port = int_port;
+		m->ext_ipv4 = ext;
+		m->ext_port = port;
+		m->rem_ipv4 = dst_ipv4;
+		m->rem_port = dst_port;
+	}
+	*ext_ipv4 = m->ext_ipv4;
+	for (unsigned i = 0; i < m->ncontacts; i++)
+		if (m->contacts[i].ipv4 == dst_ipv4 &&
+		    m->contacts[i].port == dst_port)
+			return m->ext_port;
+	if (m->ncontacts < SIM_MAX_CONTACTS) {
+		m->contacts[m->ncontacts].ipv4 = dst_ipv4;
+		m->contacts[m->ncontacts].port = dst_port;
+		m->ncontacts++;
+	}
+	return m->ext_port;
+}
+
+static bool
+lan_is_public(const struct sim_nat *n, uint32_t ipv4)
+{
+	return ipv4 == n->public_ipv4 ||
+	       (n->public2 != 0 && ipv4 == n->public2);
+}
+
+/* Inbound: the mapping that lets it in, or NULL.  A hairpinned packet
+ * (from our own public address) is not filtered, as in the lab. */
+static const struct sim_mapping *
+lan_inbound(const struct sim_nat *n, uint32_t ext_ipv4, uint16_t ext_port,
+	    uint32_t src_ipv4, uint16_t src_port)
+{
+	bool filter = !lan_is_public(n, src_ipv4);
+
+	for (unsigned i = 0; i < n->nmappings; i++) {
+		const struct sim_mapping *m = &n->mappings[i];
+
+		if (m->ext_ipv4 != ext_ipv4 || m->ext_port != ext_port)
+			continue;
+		if (!filter || n->kind == NAT_FULLCONE)
+			return m;
+		for (unsigned j = 0; j < m->ncontacts; j++)
+			if (m->contacts[j].ipv4 == src_ipv4 &&
+			    (n->kind == NAT_RESTRICTED ||
+			     m->contacts[j].port == src_port))
+				return m;
+	}
+	return NULL;
+}
+
+static void
+lan_to_host(struct sim *s, struct sim_host *h, uint16_t port,
+	    const struct sim_dgram *d, uint32_t src_ipv4, uint16_t src_port)
+{
+	if (port != h->port) {
+		s->dropped++;
+		return;
+	}
+	s->delivered++;
+	teredo_client_on_udp(&h->client, s->now_ms, d->data, d->len, src_ipv4,
+			     src_port, h->ipv4);
+}
+
+static void lan_nat_in(struct sim *s, struct sim_host *g, uint32_t dst_ipv4,
+		       uint16_t dst_port, const struct sim_dgram *d);
+
+/* A datagram on the LAN of g's NAT (g: its owner, or an inner NAT's
+ * host) for dst: one of the LAN's hosts, or an inner NAT's WAN side. */
+static void
+lan_on_lan(struct sim *s, struct sim_host *g, uint32_t dst_ipv4,
+	   uint16_t dst_port, const struct sim_dgram *d)
+{
+	if (g->ipv4 == dst_ipv4) {
+		lan_to_host(s, g, dst_port, d, d->src_ipv4, d->src_port);
+		return;
+	}
+	for (unsigned i = 0; i < s->nhosts; i++) {
+		struct sim_host *h = &s->hosts[i];
+
+		if (h->lan_of != g)
+			continue;
+		if (h->nat.kind == NAT_NONE && h->ipv4 == dst_ipv4) {
+			lan_to_host(s, h, dst_port, d, d->src_ipv4,
+				    d->src_port);
+			return;
+		}
+		if (h->nat.kind != NAT_NONE && h->nat.public_ipv4 == dst_ipv4) {
+			lan_nat_in(s, h, dst_ipv4, dst_port, d);
+			return;
+		}
+	}
+	s->dropped++;
+}
+
+/* Into g's NAT from its WAN side. */
+static void
+lan_nat_in(struct sim *s, struct sim_host *g, uint32_t dst_ipv4,
+	   uint16_t dst_port, const struct sim_dgram *d)
+{
+	const struct sim_mapping *m;
+
+	if (g->nat.kind == NAT_BLOCKED ||
+	    (m = lan_inbound(&g->nat, dst_ipv4, dst_port, d->src_ipv4,
+			     d->src_port)) == NULL) {
+		s->dropped++;
+		return;
+	}
+	lan_on_lan(s, g, m->int_ipv4, m->int_port, d);
+}
+
+/* Is dst on the LAN of g's NAT (g excluded when `self`)? */
+static bool
+lan_member(const struct sim *s, const struct sim_host *g, uint32_t dst_ipv4)
+{
+	if (g->ipv4 == dst_ipv4)
+		return true;
+	for (unsigned i = 0; i < s->nhosts; i++) {
+		const struct sim_host *h = &s->hosts[i];
+
+		if (h->lan_of == g &&
+		    (h->nat.kind == NAT_NONE ? h->ipv4 : h->nat.public_ipv4) ==
+			    dst_ipv4)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A host of the "lan" model sends: through its own NAT (if any), then the
+ * NAT whose LAN it is on.  A destination on the LAN it is crossing goes
+ * there directly (the Hairpinning extension's local addresses); one at the
+ * NAT's own public address hairpins (or is dropped).
+ */
+static void
+lan_send(struct sim_host *h, uint32_t dst_ipv4, uint16_t dst_port,
+	 const uint8_t *buf, size_t len)
+{
+	struct sim *s = h->sim;
+	struct sim_host *hops[2];
+	unsigned nhops = 0;
+	uint32_t ip = h->ipv4;
+	uint16_t port = h->port;
+
+	if (h->nat.kind == NAT_BLOCKED) {
+		s->dropped++;
+		return;
+	}
+	if (h->nat.kind != NAT_NONE)
+		hops[nhops++] = h;
+	if (h->lan_of != NULL)
+		hops[nhops++] = h->lan_of;
+	for (unsigned i = 0; i < nhops; i++) {
+		struct sim_host *g = hops[i];
+		uint32_t ext;
+
+		if (lan_member(s, g, dst_ipv4)) {
+			internet_send(s, ip, port, dst_ipv4, dst_port, buf,
+				      len);
+			return;
+		}
+		if (lan_is_public(&g->nat, dst_ipv4) && !g->nat.hairpin) {
+			s->dropped++;
+			return;
+		}
+		port = lan_outbound(s, &g->nat, ip, port, dst_ipv4, dst_port,
+				    &ext);
+		if (port == 0) {
+			s->dropped++;
+			return;
+		}
+		ip = ext;
+		if (lan_is_public(&g->nat, dst_ipv4))
+			break; /* hairpinned: comes back in from ext:port */
+	}
+	internet_send(s, ip, port, dst_ipv4, dst_port, buf, len);
+}
+
+/*
+ * Delivery to the "lan" model: a NAT's public address, or (sent there by
+ * lan_send) an address on some NAT's LAN.  False: not ours.
+ */
+static bool
+lan_deliver(struct sim *s, const struct sim_dgram *d)
+{
+	for (unsigned i = 0; i < s->nhosts; i++) {
+		struct sim_host *g = &s->hosts[i];
+
+		if (!g->nat.lan_model || g->lan_of != NULL ||
+		    g->nat.kind == NAT_NONE)
+			continue;
+		if (lan_is_public(&g->nat, d->dst_ipv4)) {
+			lan_nat_in(s, g, d->dst_ipv4, d->dst_port, d);
+			return true;
+		}
+	}
+	if ((d->dst_ipv4 >> 24) != 10)
+		return false;
+	for (unsigned i = 0; i < s->nhosts; i++) {
+		struct sim_host *g = &s->hosts[i];
+
+		if (g->nat.lan_model && g->nat.kind != NAT_NONE &&
+		    lan_member(s, g, d->dst_ipv4)) {
+			lan_on_lan(s, g, d->dst_ipv4, d->dst_port, d);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+lan_model_init(struct sim_host *h)
+{
+	h->nat.lan_model = true;
+	h->nat.public2 = h->nat.kind == NAT_ADDRSYMMETRIC
+				 ? 0xc6336464u + (uint32_t)h->index + 1
+				 : 0; /* 198.51.100.(101 + n) */
+	h->nat.port_step = 1;
+	h->nat.next_port = (uint16_t)(20000 + sim_random(h->sim) % 1000);
+}
+
+struct sim_host *
+sim_add_lan_host(struct sim *s, struct sim_host *owner, enum nat_kind inner,
+		 const struct teredo_client_config *extra)
+{
+	struct sim_host *h;
+	uint32_t addr;
+
+	if (owner->lan_of != NULL || owner->nat.kind == NAT_NONE ||
+	    owner->nat.kind == NAT_BLOCKED || owner->lan_hosts >= 200)
+		abort();
+	h = add_node(s, inner, extra, false, SIM_PEERS);
+	owner->nat.lan_model = true;
+	owner->lan_hosts++;
+	addr = 0x0a000002u + ((uint32_t)owner->index << 16) + owner->lan_hosts;
+	h->lan_of = owner;
+	if (inner == NAT_NONE) {
+		h->ipv4 = addr;
+	} else {
+		lan_model_init(h);
+		h->nat.public_ipv4 = addr;
+	}
+	return h;
+}
+
+void
+sim_nat_hairpin(struct sim_host *owner, bool on)
+{
+	owner->nat.lan_model = true;
+	owner->nat.hairpin = on;
 }
 
 /* ---- the native IPv6 network ---------------------------------------- */
@@ -655,6 +1040,8 @@ deliver(struct sim *s, const struct sim_dgram *d)
 		server_receive(s, d);
 		return;
 	}
+	if (lan_deliver(s, d))
+		return;
 	for (unsigned i = 0; i < s->nhosts; i++) {
 		struct sim_host *h = &s->hosts[i];
 		uint16_t port = d->dst_port;

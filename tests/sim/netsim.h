@@ -34,6 +34,10 @@ enum nat_kind {
 	NAT_PORTRESTRICTED, /* EIM + address-and-port-dependent filtering */
 	NAT_SYMMETRIC,	    /* address-and-port-dependent mapping, APDF */
 	NAT_BLOCKED,	    /* no UDP at all */
+	/* RFC 6081 §2 symmetric variants (issue 14, the matrix): */
+	NAT_PPSYMMETRIC,   /* APDM; a new mapping keeps a free internal port */
+	NAT_SEQUENTIAL,	   /* APDM; each new mapping takes the next port */
+	NAT_ADDRSYMMETRIC, /* ADM onto two addresses (see sim_nat.public2) */
 	NAT_KIND_COUNT
 };
 
@@ -47,6 +51,7 @@ struct sim_mapping {
 	uint16_t int_port, ext_port;
 	uint32_t rem_ipv4; /* symmetric NATs: one mapping per destination */
 	uint16_t rem_port;
+	uint32_t int_ipv4, ext_ipv4; /* the "lan" model only (below) */
 	unsigned ncontacts;
 	uint64_t last_ms; /* last packet either way (mapping expiry) */
 	struct {
@@ -63,6 +68,18 @@ struct sim_nat {
 	uint64_t timeout_ms;
 	unsigned nmappings;
 	struct sim_mapping mappings[SIM_MAX_MAPPINGS];
+	/*
+	 * The "lan" model (issue 14): mappings keyed by internal address and
+	 * port, so that several hosts may share the NAT; used by the RFC 6081
+	 * kinds above, by a NAT with hosts on its LAN (sim_add_lan_host) and
+	 * by a nested NAT, never by the original single-host path.
+	 */
+	bool lan_model;
+	bool hairpin;	  /* a LAN packet to our public address comes back in */
+	uint32_t public2; /* NAT_ADDRSYMMETRIC: toward every remote but the
+			     server's primary address */
+	uint16_t next_port; /* NAT_SEQUENTIAL */
+	unsigned port_step; /* NAT_SEQUENTIAL: 1 unless set */
 };
 
 struct sim;
@@ -82,6 +99,14 @@ struct sim_host {
 	/* Echo replies carrying the payload of sim_ping / sim_ping_native:
 	 * answers to our pings, not to the client's own echo tests. */
 	unsigned ping_replies;
+	/* Log lines saying a peer is unreachable (the reason a pairing
+	 * fails, as the daemon would log it). */
+	unsigned unreachable_logs;
+	char last_unreachable[160];
+	/* The "lan" model: on the LAN of lan_of's NAT (then nat is this
+	 * host's own inner NAT, or NAT_NONE for a plain LAN host). */
+	struct sim_host *lan_of;
+	unsigned lan_hosts; /* hosts on our NAT's LAN */
 };
 
 /* An IPv6-only host on the native side (no Teredo, no IPv4). */
@@ -192,5 +217,19 @@ void sim_inject(struct sim *s, uint32_t src_ipv4, uint16_t src_port,
 
 uint32_t sim_random(struct sim *s);
 const char *sim_nat_name(enum nat_kind kind);
+
+/*
+ * Issue 14: another host on the LAN of `owner`'s NAT (owner: a host behind
+ * a fullcone, restricted or port-restricted NAT).  `inner` NAT_NONE gives
+ * a plain LAN host; any other kind puts the new host behind an inner NAT
+ * of that kind whose "public" address is on the owner's LAN (a nested NAT).
+ * sim_nat_hairpin decides whether the owner's NAT hairpins: a packet from
+ * its LAN to its public address and a mapped port goes back in, from the
+ * sender's mapping (RFC 4787 REQ-9); otherwise it is dropped.
+ */
+struct sim_host *sim_add_lan_host(struct sim *s, struct sim_host *owner,
+				  enum nat_kind inner,
+				  const struct teredo_client_config *extra);
+void sim_nat_hairpin(struct sim_host *owner, bool on);
 
 #endif
