@@ -192,6 +192,7 @@ send_probe(struct teredo_client *c)
 static void
 peers_reset(struct teredo_client *c)
 {
+	teredo_6081_reset(c);
 	teredo_peers_reset(&c->peers);
 }
 
@@ -589,6 +590,9 @@ direct_bubbles(const struct teredo_peer *p)
 	    p->mapped_port != 0 &&
 	    teredo_ipv4_is_global(p->mapped_ipv4, NULL, 0))
 		n++;
+	if (p->peer_rand_port != 0 && p->peer_rand_port != t.mapped_port &&
+	    teredo_ipv4_is_global(t.mapped_ipv4, NULL, 0))
+		n++;
 	return n;
 }
 
@@ -611,6 +615,11 @@ send_direct_bubbles(struct teredo_client *c, const struct teredo_peer *p,
 	    p->mapped_port != 0 &&
 	    teredo_ipv4_is_global(p->mapped_ipv4, NULL, 0))
 		send_bubble(c, p, p->mapped_ipv4, p->mapped_port, with_nonce,
+			    nonce);
+	/* RFC 6081 §5.4.4.3: to the port the peer advertised (PP, SS). */
+	if (p->peer_rand_port != 0 && p->peer_rand_port != t.mapped_port &&
+	    teredo_ipv4_is_global(t.mapped_ipv4, NULL, 0) && !c->cfg.relay)
+		send_bubble(c, p, t.mapped_ipv4, p->peer_rand_port, with_nonce,
 			    nonce);
 }
 
@@ -763,15 +772,42 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 	p->round_wanted = false;
 	if (direct)
 		send_direct_bubbles(c, p, false, 0);
-	/*
-	 * RFC 6081 §5.2.4.1: a fresh random nonce in each indirect bubble.
-	 * A relay sends one too (an extension, teredo-spec.md §4.10): its
-	 * echo in a direct bubble lets a client behind a symmetric NAT in.
-	 */
+	/* RFC 6081 PP / SS: a random port, maybe the echo test first. */
+	if (!teredo_6081_round(c, now, p)) {
+		/* Paced, but not counted: the 4 are for indirect bubbles. */
+		p->last_tx_ms = p->last_bubble_ms = now;
+		peer_set_retry(c, p, now + TEREDO_BUBBLE_SPACING_MS);
+		return;
+	}
+	if (direct)
+		teredo_6081_direct(c, p, p->nonce_received != 0,
+				   p->nonce_received);
+	teredo_node_indirect(c, now, p);
+}
+
+/*
+ * RFC 6081 §5.2.4.1: a fresh random nonce in each indirect bubble.  A
+ * relay sends one too (an extension, teredo-spec.md §4.10): its echo in a
+ * direct bubble lets a client behind a symmetric NAT in.  §5.4.4.2: our
+ * random port's predicted external port in a Random Port trailer.
+ */
+void
+teredo_node_indirect(struct teredo_client *c, uint64_t now,
+		     struct teredo_peer *p)
+{
+	struct teredo_addr t;
+
+	if (teredo_addr_read(&p->addr, &t) < 0)
+		return;
 	do
 		p->nonce_sent = random_u32(c);
 	while (p->nonce_sent == 0);
-	send_bubble(c, p, t.server_ipv4, TEREDO_PORT, true, p->nonce_sent);
+	if (c->cfg.relay)
+		send_bubble(c, p, t.server_ipv4, TEREDO_PORT, true,
+			    p->nonce_sent);
+	else
+		teredo_node_bubble_from(c, 0, p, t.server_ipv4, TEREDO_PORT,
+					true, p->nonce_sent, p->rand_port_adv);
 	p->bubbles++;
 	p->last_tx_ms = p->last_bubble_ms = now;
 	peer_set_retry(c, p, now + TEREDO_BUBBLE_SPACING_MS);
@@ -781,7 +817,9 @@ static void
 send_to_peer(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 	     const uint8_t *ip6, size_t len)
 {
-	c->io.send_udp(c->io.ctx, p->mapped_ipv4, p->mapped_port, ip6, len);
+	teredo_node_send_from(c, teredo_6081_send_port(c, p), p->mapped_ipv4,
+			      p->mapped_port, ip6, len);
+	teredo_6081_data_sent(p, now);
 	p->last_tx_ms = now;
 	c->stats.packets_sent++;
 }
@@ -1118,6 +1156,7 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 	/* RFC 6081 §5.2.4.3: remember the nonce, or zero without one. */
 	p->nonce_received = pkt->trailers.has_nonce ? pkt->trailers.nonce : 0;
 	p->round_wanted = true; /* the peer is still asking */
+	teredo_6081_on_indirect(c, now, p, pkt); /* X10: its Random Port */
 	/*
 	 * A5: one answer per peer per TEREDO_ANSWER_SPACING_MS (a real peer
 	 * bubbles every 2 s), and what strangers make us send spends the
@@ -1138,6 +1177,7 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 	p->last_answer_ms = now;
 	/* RFC 6081 §5.2.4.2: a direct bubble answering it echoes the nonce. */
 	send_direct_bubbles(c, p, pkt->trailers.has_nonce, p->nonce_received);
+	teredo_6081_direct(c, p, pkt->trailers.has_nonce, p->nonce_received);
 	if (to_origin)
 		send_bubble(c, p, pkt->origin.ipv4, pkt->origin.port,
 			    pkt->trailers.has_nonce, p->nonce_received);
@@ -1347,6 +1387,10 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 			return;
 		}
 		teredo_node_trust(c, now, p, src_ipv4, src_port);
+	} else if (p != NULL && c->cfg.symmetric_nat_support &&
+		   teredo_6081_accept(p, src_ipv4, src_port)) {
+		/* RFC 6081 §5.4: from the port the peer advertised. */
+		teredo_node_trust(c, now, p, src_ipv4, src_port);
 	} else if (bubble && c->cfg.symmetric_nat_support && p != NULL &&
 		   teredo_node_nonce_answers(p, now, pkt)) {
 		/*
@@ -1384,11 +1428,13 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 				   : TEREDO_CLIENT_DROP_MAPPING);
 		return;
 	}
+	teredo_6081_trusted(c, now, p, c->cfg.local_port);
 	teredo_node_heard(c, now, p);
 	if (bubble) {
 		c->stats.bubbles_received++;
 		return;
 	}
+	p->last_data_rx_ms = now;
 	teredo_node_deliver(c, pkt->ip6_packet, pkt->ip6_len);
 }
 
@@ -1404,10 +1450,26 @@ teredo_client_on_udp(struct teredo_client *c, uint64_t now, const uint8_t *buf,
 		     size_t len, uint32_t src_ipv4, uint16_t src_port,
 		     uint32_t local_ipv4)
 {
+	teredo_client_on_udp_port(c, now, buf, len, src_ipv4, src_port,
+				  local_ipv4, c->cfg.local_port);
+}
+
+void
+teredo_client_on_udp_port(struct teredo_client *c, uint64_t now,
+			  const uint8_t *buf, size_t len, uint32_t src_ipv4,
+			  uint16_t src_port, uint32_t local_ipv4,
+			  uint16_t local_port)
+{
 	struct teredo_packet pkt;
 
 	if (teredo_packet_read(buf, len, &pkt) < 0) {
 		teredo_node_drop(c, TEREDO_CLIENT_DROP_MALFORMED);
+		return;
+	}
+	if (local_port != c->cfg.local_port && !c->cfg.relay) {
+		/* One of our RFC 6081 random ports. */
+		teredo_6081_on_udp(c, now, &pkt, src_ipv4, src_port,
+				   local_port);
 		return;
 	}
 	if (c->cfg.relay) {
@@ -1528,6 +1590,8 @@ teredo_client_on_timer(struct teredo_client *c, uint64_t now)
 		probe_timer(c, now);
 	if (c->cfg.relay)
 		teredo_relay_on_timer(c, now);
+	else
+		teredo_6081_timer(c, now);
 	/* The peers due, earliest first; each round moves its retry on. */
 	for (struct teredo_peer *p; (p = teredo_peers_due(&c->peers, now));) {
 		if (p->trusted && p->queue_len == 0 &&
@@ -1551,6 +1615,8 @@ teredo_client_deadline(const struct teredo_client *c)
 		d = teredo_relay_deadline(c);
 	if (teredo_peers_next(&c->peers) < d)
 		d = teredo_peers_next(&c->peers);
+	if (!c->cfg.relay && teredo_6081_deadline(c) < d)
+		d = teredo_6081_deadline(c);
 	return d;
 }
 

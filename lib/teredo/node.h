@@ -41,6 +41,43 @@ void teredo_node_transmit(struct teredo_client *c, uint64_t now,
 			  struct teredo_peer *p, const uint8_t *ip6,
 			  size_t len);
 
+/* The round's indirect bubble: a fresh nonce (X1), our Random Port. */
+void teredo_node_indirect(struct teredo_client *c, uint64_t now,
+			  struct teredo_peer *p);
+/* From src_port (0 or the service port: the service socket). */
+void teredo_node_send_from(struct teredo_client *c, uint16_t src_port,
+			   uint32_t dst_ipv4, uint16_t dst_port,
+			   const uint8_t *buf, size_t len);
+void teredo_node_bubble_from(struct teredo_client *c, uint16_t src_port,
+			     const struct teredo_peer *p, uint32_t dst_ipv4,
+			     uint16_t dst_port, bool with_nonce,
+			     uint32_t nonce, uint16_t random_port);
+
+/* RFC 6081 Port-Preserving and Sequential (rfc6081.c). */
+bool teredo_6081_pp(const struct teredo_client *c);
+bool teredo_6081_ss(const struct teredo_client *c);
+/* false: the indirect bubble waits for the echo test. */
+bool teredo_6081_round(struct teredo_client *c, uint64_t now,
+		       struct teredo_peer *p);
+void teredo_6081_direct(struct teredo_client *c, const struct teredo_peer *p,
+			bool with_nonce, uint32_t nonce);
+void teredo_6081_on_indirect(struct teredo_client *c, uint64_t now,
+			     struct teredo_peer *p,
+			     const struct teredo_packet *pkt);
+bool teredo_6081_accept(const struct teredo_peer *p, uint32_t src_ipv4,
+			uint16_t src_port);
+void teredo_6081_trusted(struct teredo_client *c, uint64_t now,
+			 struct teredo_peer *p, uint16_t local_port);
+void teredo_6081_data_sent(struct teredo_peer *p, uint64_t now);
+uint16_t teredo_6081_send_port(const struct teredo_client *c,
+			       const struct teredo_peer *p);
+void teredo_6081_on_udp(struct teredo_client *c, uint64_t now,
+			const struct teredo_packet *pkt, uint32_t src_ipv4,
+			uint16_t src_port, uint16_t local_port);
+void teredo_6081_timer(struct teredo_client *c, uint64_t now);
+uint64_t teredo_6081_deadline(const struct teredo_client *c);
+void teredo_6081_reset(struct teredo_client *c);
+
 /* The relay's procedures (relay.c). */
 void teredo_relay_on_udp(struct teredo_client *c, uint64_t now,
 			 const struct teredo_packet *pkt, uint32_t src_ipv4,
