@@ -1155,7 +1155,7 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 	}
 	/* RFC 6081 §5.2.4.3: remember the nonce, or zero without one. */
 	p->nonce_received = pkt->trailers.has_nonce ? pkt->trailers.nonce : 0;
-	p->round_wanted = true; /* the peer is still asking */
+	p->round_wanted = true;			 /* the peer is still asking */
 	teredo_6081_on_indirect(c, now, p, pkt); /* X10: its Random Port */
 	/*
 	 * A5: one answer per peer per TEREDO_ANSWER_SPACING_MS (a real peer

@@ -50,8 +50,8 @@ void teredo_node_send_from(struct teredo_client *c, uint16_t src_port,
 			   const uint8_t *buf, size_t len);
 void teredo_node_bubble_from(struct teredo_client *c, uint16_t src_port,
 			     const struct teredo_peer *p, uint32_t dst_ipv4,
-			     uint16_t dst_port, bool with_nonce,
-			     uint32_t nonce, uint16_t random_port);
+			     uint16_t dst_port, bool with_nonce, uint32_t nonce,
+			     uint16_t random_port);
 
 /* RFC 6081 Port-Preserving and Sequential (rfc6081.c). */
 bool teredo_6081_pp(const struct teredo_client *c);

@@ -147,7 +147,8 @@ open_port(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 		struct teredo_peer *o;
 
 		if (s->port != 0 && (o = slot_peer(c, s)) != NULL &&
-		    !o->trusted && now - s->opened_ms >= TEREDO_RAND_PORT_IDLE_MS)
+		    !o->trusted &&
+		    now - s->opened_ms >= TEREDO_RAND_PORT_IDLE_MS)
 			drop_port(c, o);
 		if (s->port == 0) {
 			if (free_slot == NULL)
@@ -316,7 +317,8 @@ teredo_6081_accept(const struct teredo_peer *p, uint32_t src_ipv4,
 
 	/* Trust by the advertised port only once: a trusted mapping is
 	 * re-pointed by a nonce (reverify), never by this. */
-	return !p->trusted && p->peer_rand_port != 0 && src_port == p->peer_rand_port &&
+	return !p->trusted && p->peer_rand_port != 0 &&
+	       src_port == p->peer_rand_port &&
 	       teredo_addr_read(&p->addr, &t) == 0 && t.mapped_ipv4 == src_ipv4;
 }
 
