@@ -1387,10 +1387,6 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 			return;
 		}
 		teredo_node_trust(c, now, p, src_ipv4, src_port);
-	} else if (p != NULL && c->cfg.symmetric_nat_support &&
-		   teredo_6081_accept(p, src_ipv4, src_port)) {
-		/* RFC 6081 §5.4: from the port the peer advertised. */
-		teredo_node_trust(c, now, p, src_ipv4, src_port);
 	} else if (bubble && c->cfg.symmetric_nat_support && p != NULL &&
 		   teredo_node_nonce_answers(p, now, pkt)) {
 		/*

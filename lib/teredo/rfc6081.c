@@ -271,7 +271,22 @@ teredo_6081_direct(struct teredo_client *c, const struct teredo_peer *p,
 	 * (a PP NAT keeps the port for the first destination only); for SS
 	 * once the echo test predicted the port of that destination.
 	 */
-	if (p->rand_port == 0 || p->trusted || !target(p, &ipv4, &port))
+	if (p->rand_port == 0)
+		return;
+	if (p->trusted) {
+		/*
+		 * Our data leaves from the random port: the answer to the
+		 * peer's indirect bubble goes from there too, with its nonce,
+		 * so that the peer may take that mapping (X4) instead of the
+		 * one our service port's answer shows.
+		 */
+		if (p->direct_random && with_nonce)
+			teredo_node_bubble_from(c, p->rand_port, p,
+						p->mapped_ipv4, p->mapped_port,
+						true, nonce, p->rand_port_adv);
+		return;
+	}
+	if (!target(p, &ipv4, &port))
 		return;
 	if (teredo_6081_pp(c) && p->peer_rand_port == 0 && !p->got_indirect)
 		return;
@@ -315,9 +330,13 @@ teredo_6081_accept(const struct teredo_peer *p, uint32_t src_ipv4,
 {
 	struct teredo_addr t;
 
-	/* Trust by the advertised port only once: a trusted mapping is
-	 * re-pointed by a nonce (reverify), never by this. */
-	return !p->trusted && p->peer_rand_port != 0 &&
+	/*
+	 * The port came in an indirect bubble our server relayed, which it
+	 * only does from the peer's embedded mapping: it is as good as that
+	 * mapping, and like it re-points a trusted entry (the peer may send
+	 * from either of its ports, and listens on both).
+	 */
+	return p->peer_rand_port != 0 &&
 	       src_port == p->peer_rand_port &&
 	       teredo_addr_read(&p->addr, &t) == 0 && t.mapped_ipv4 == src_ipv4;
 }
@@ -357,6 +376,7 @@ teredo_6081_data_sent(struct teredo_peer *p, uint64_t now)
 	p->refresh_count = 0; /* X12: reset on data */
 }
 
+/* X11: data goes out of the port the peer was last heard on. */
 uint16_t
 teredo_6081_send_port(const struct teredo_client *c,
 		      const struct teredo_peer *p)
@@ -444,9 +464,12 @@ teredo_6081_on_udp(struct teredo_client *c, uint64_t now,
 		   (bubble && teredo_node_nonce_answers(p, now, pkt))) {
 		/* Case 5 (or 6b with proof): trust this mapping. */
 		teredo_node_trust(c, now, p, src_ipv4, src_port);
+		/* Tell the peer at once, echoing its nonce (its proof that
+		 * our random port speaks for us, X4). */
 		if (!p->direct_random)
 			teredo_node_bubble_from(c, p->rand_port, p, src_ipv4,
-						src_port, false, 0,
+						src_port, p->nonce_received != 0,
+						p->nonce_received,
 						p->rand_port_adv);
 	} else {
 		/* Case 6b unproven: SHOULD re-advertise; we drop it. */
