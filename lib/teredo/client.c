@@ -1176,7 +1176,9 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 		return;
 	p->last_answer_ms = now;
 	/* RFC 6081 §5.2.4.2: a direct bubble answering it echoes the nonce. */
-	send_direct_bubbles(c, p, pkt->trailers.has_nonce, p->nonce_received);
+	if (!teredo_6081_answers_alone(p))
+		send_direct_bubbles(c, p, pkt->trailers.has_nonce,
+				    p->nonce_received);
 	teredo_6081_direct(c, p, pkt->trailers.has_nonce, p->nonce_received);
 	if (to_origin)
 		send_bubble(c, p, pkt->origin.ipv4, pkt->origin.port,
@@ -1400,7 +1402,8 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 		if (p->asked || teredo_node_bubble_budget(c, now, 1))
 			send_bubble(c, p, src_ipv4, src_port, false, 0);
 	} else if (p != NULL && p->trusted && c->cfg.symmetric_nat_support &&
-		   now - p->last_rx_ms >= TEREDO_PEER_VALID_MS) {
+		   (now - p->last_rx_ms >= TEREDO_PEER_VALID_MS ||
+		    teredo_6081_two_ports(p))) {
 		/*
 		 * C: a peer silent for 30 s speaks from a new mapping (its
 		 * NAT's expired while idle).  Never a permanent drop: hold

@@ -74,6 +74,12 @@ uint16_t teredo_6081_send_port(const struct teredo_client *c,
 void teredo_6081_on_udp(struct teredo_client *c, uint64_t now,
 			const struct teredo_packet *pkt, uint32_t src_ipv4,
 			uint16_t src_port, uint16_t local_port);
+/* Either side speaks from two ports (PP, SS): a trusted peer heard from
+ * its other one is re-verified at once, not after 30 s. */
+bool teredo_6081_two_ports(const struct teredo_peer *p);
+/* A trusted peer heard on our random port: answer its indirect bubbles
+ * from there only, so that its choice of our mapping stays that one. */
+bool teredo_6081_answers_alone(const struct teredo_peer *p);
 void teredo_6081_timer(struct teredo_client *c, uint64_t now);
 uint64_t teredo_6081_deadline(const struct teredo_client *c);
 void teredo_6081_reset(struct teredo_client *c);

@@ -385,6 +385,18 @@ teredo_6081_send_port(const struct teredo_client *c,
 						     : c->cfg.local_port;
 }
 
+bool
+teredo_6081_two_ports(const struct teredo_peer *p)
+{
+	return p->peer_rand_port != 0 || p->rand_port != 0;
+}
+
+bool
+teredo_6081_answers_alone(const struct teredo_peer *p)
+{
+	return p->trusted && p->direct_random && p->rand_port != 0;
+}
+
 /* X14: an echo-test RA (routed by nonce; X16: never our mapping). */
 static void
 echo_ra(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
