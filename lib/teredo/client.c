@@ -1389,6 +1389,11 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 			return;
 		}
 		teredo_node_trust(c, now, p, src_ipv4, src_port);
+	} else if (p != NULL && c->cfg.symmetric_nat_support &&
+		   teredo_6081_accept(p, src_ipv4, src_port)) {
+		/* RFC 6081 §5.4.4.5 case 1: from the port the peer
+		 * advertised through its server. */
+		teredo_node_trust(c, now, p, src_ipv4, src_port);
 	} else if (bubble && c->cfg.symmetric_nat_support && p != NULL &&
 		   teredo_node_nonce_answers(p, now, pkt)) {
 		/*

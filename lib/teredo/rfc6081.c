@@ -332,11 +332,11 @@ teredo_6081_accept(const struct teredo_peer *p, uint32_t src_ipv4,
 
 	/*
 	 * The port came in an indirect bubble our server relayed, which it
-	 * only does from the peer's embedded mapping: it is as good as that
-	 * mapping, and like it re-points a trusted entry (the peer may send
-	 * from either of its ports, and listens on both).
+	 * relays only from the peer's embedded mapping (RFC 4380 §5.3.1):
+	 * it is as good as that mapping for an untrusted entry.  A trusted
+	 * one is re-pointed only by a nonce (X4).
 	 */
-	return p->peer_rand_port != 0 &&
+	return !p->trusted && p->peer_rand_port != 0 &&
 	       src_port == p->peer_rand_port &&
 	       teredo_addr_read(&p->addr, &t) == 0 && t.mapped_ipv4 == src_ipv4;
 }
@@ -479,10 +479,10 @@ teredo_6081_on_udp(struct teredo_client *c, uint64_t now,
 		/* Tell the peer at once, echoing its nonce (its proof that
 		 * our random port speaks for us, X4). */
 		if (!p->direct_random)
-			teredo_node_bubble_from(c, p->rand_port, p, src_ipv4,
-						src_port, p->nonce_received != 0,
-						p->nonce_received,
-						p->rand_port_adv);
+			teredo_node_bubble_from(
+				c, p->rand_port, p, src_ipv4, src_port,
+				p->nonce_received != 0, p->nonce_received,
+				p->rand_port_adv);
 	} else {
 		/* Case 6b unproven: SHOULD re-advertise; we drop it. */
 		teredo_node_drop(c, TEREDO_CLIENT_DROP_MAPPING);
