@@ -1343,7 +1343,7 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 {
 	struct teredo_addr src;
 	struct teredo_peer *p;
-	bool bubble = teredo_packet_is_bubble(pkt);
+	bool bubble = teredo_packet_is_bubble(pkt), was_trusted;
 
 	if (!c->have_addr) {
 		teredo_node_drop(c, TEREDO_CLIENT_DROP_NOT_QUALIFIED);
@@ -1365,6 +1365,7 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 		on_native_from_relay(c, now, pkt, p, src_ipv4, src_port);
 		return;
 	}
+	was_trusted = p != NULL && p->trusted;
 	if (p != NULL && p->trusted && p->mapped_ipv4 == src_ipv4 &&
 	    p->mapped_port == src_port) {
 		/* §5.2.3 rule 1: a trusted peer from its known mapping. */
@@ -1432,7 +1433,8 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 				   : TEREDO_CLIENT_DROP_MAPPING);
 		return;
 	}
-	teredo_6081_trusted(c, now, p, c->cfg.local_port);
+	teredo_6081_trusted(c, now, p, c->cfg.local_port,
+			    !bubble || !was_trusted);
 	teredo_node_heard(c, now, p);
 	if (bubble) {
 		c->stats.bubbles_received++;

@@ -67,7 +67,8 @@ void teredo_6081_on_indirect(struct teredo_client *c, uint64_t now,
 bool teredo_6081_accept(const struct teredo_peer *p, uint32_t src_ipv4,
 			uint16_t src_port);
 void teredo_6081_trusted(struct teredo_client *c, uint64_t now,
-			 struct teredo_peer *p, uint16_t local_port);
+			 struct teredo_peer *p, uint16_t local_port,
+			 bool decides);
 void teredo_6081_data_sent(struct teredo_peer *p, uint64_t now);
 uint16_t teredo_6081_send_port(const struct teredo_client *c,
 			       const struct teredo_peer *p);

@@ -341,11 +341,22 @@ teredo_6081_accept(const struct teredo_peer *p, uint32_t src_ipv4,
 	       teredo_addr_read(&p->addr, &t) == 0 && t.mapped_ipv4 == src_ipv4;
 }
 
+/*
+ * `decides`: the packet says which of our mappings the peer chose (data,
+ * or the first packet that made it trusted).  A bubble from a trusted
+ * peer does not: a re-verification round bubbles every mapping the peer
+ * knows of ours, and following each would flap between our ports.
+ */
 void
 teredo_6081_trusted(struct teredo_client *c, uint64_t now,
-		    struct teredo_peer *p, uint16_t local_port)
+		    struct teredo_peer *p, uint16_t local_port, bool decides)
 {
-	if (local_port == c->cfg.local_port || local_port == 0) {
+	bool primary = local_port == c->cfg.local_port || local_port == 0;
+
+	if (!decides && (primary ? p->direct_random && p->rand_port != 0
+				 : p->direct_primary))
+		return;
+	if (primary) {
 		/*
 		 * X11 cases 1 and 4: the primary port works: send from it.
 		 * The RFC drops the random port here; we keep listening on
@@ -444,7 +455,7 @@ teredo_6081_on_udp(struct teredo_client *c, uint64_t now,
 {
 	struct teredo_rand_port *s = slot_of(c, local_port);
 	struct teredo_peer *p = s != NULL ? slot_peer(c, s) : NULL;
-	bool bubble = teredo_packet_is_bubble(pkt);
+	bool bubble = teredo_packet_is_bubble(pkt), was_trusted;
 	struct teredo_addr t;
 
 	if (p == NULL || !c->have_addr) {
@@ -468,6 +479,7 @@ teredo_6081_on_udp(struct teredo_client *c, uint64_t now,
 		teredo_node_drop(c, TEREDO_CLIENT_DROP_MAPPING);
 		return;
 	}
+	was_trusted = p->trusted;
 	if (p->trusted && p->mapped_ipv4 == src_ipv4 &&
 	    p->mapped_port == src_port) {
 		/* X11 case 6a: the same mapping. */
@@ -488,7 +500,7 @@ teredo_6081_on_udp(struct teredo_client *c, uint64_t now,
 		teredo_node_drop(c, TEREDO_CLIENT_DROP_MAPPING);
 		return;
 	}
-	teredo_6081_trusted(c, now, p, local_port);
+	teredo_6081_trusted(c, now, p, local_port, !bubble || !was_trusted);
 	teredo_node_heard(c, now, p);
 	if (bubble) {
 		c->stats.bubbles_received++;
