@@ -802,12 +802,18 @@ teredo_node_indirect(struct teredo_client *c, uint64_t now,
 	do
 		p->nonce_sent = random_u32(c);
 	while (p->nonce_sent == 0);
-	if (c->cfg.relay)
+	if (c->cfg.relay) {
 		send_bubble(c, p, t.server_ipv4, TEREDO_PORT, true,
 			    p->nonce_sent);
-	else
-		teredo_node_bubble_from(c, 0, p, t.server_ipv4, TEREDO_PORT,
-					true, p->nonce_sent, p->rand_port_adv);
+	} else {
+		/* X17: our local address until the peer is trusted. */
+		struct teredo_trailers alt;
+
+		teredo_hairpin_trailer(c, p, &alt);
+		teredo_node_bubble_alt(c, 0, p, t.server_ipv4, TEREDO_PORT,
+				       true, p->nonce_sent, p->rand_port_adv,
+				       &alt);
+	}
 	p->bubbles++;
 	p->last_tx_ms = p->last_bubble_ms = now;
 	peer_set_retry(c, p, now + TEREDO_BUBBLE_SPACING_MS);
@@ -1157,6 +1163,7 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 	p->nonce_received = pkt->trailers.has_nonce ? pkt->trailers.nonce : 0;
 	p->round_wanted = true;			 /* the peer is still asking */
 	teredo_6081_on_indirect(c, now, p, pkt); /* X10: its Random Port */
+	teredo_hairpin_on_indirect(c, p, pkt);	 /* X18: its local addresses */
 	/*
 	 * A5: one answer per peer per TEREDO_ANSWER_SPACING_MS (a real peer
 	 * bubbles every 2 s), and what strangers make us send spends the
@@ -1180,6 +1187,9 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 		send_direct_bubbles(c, p, pkt->trailers.has_nonce,
 				    p->nonce_received);
 	teredo_6081_direct(c, p, pkt->trailers.has_nonce, p->nonce_received);
+	/* X18: to its alternate addresses too, echoing its nonce. */
+	teredo_hairpin_direct(c, now, p, pkt->trailers.has_nonce,
+			      p->nonce_received);
 	if (to_origin)
 		send_bubble(c, p, pkt->origin.ipv4, pkt->origin.port,
 			    pkt->trailers.has_nonce, p->nonce_received);
@@ -1390,6 +1400,17 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 			return;
 		}
 		teredo_node_trust(c, now, p, src_ipv4, src_port);
+	} else if (p != NULL && c->cfg.symmetric_nat_support &&
+		   teredo_hairpin_from_alt(p, src_ipv4, src_port)) {
+		/*
+		 * RFC 6081 §5.6: from an alternate address the peer listed
+		 * in an indirect bubble our server relayed from its
+		 * embedded mapping (PROJECT: as good as that mapping).  A
+		 * trusted entry keeps its mapping: each side may use the
+		 * path it found, the hairpinned one or the local one.
+		 */
+		if (!p->trusted)
+			teredo_node_trust(c, now, p, src_ipv4, src_port);
 	} else if (p != NULL && c->cfg.symmetric_nat_support &&
 		   teredo_6081_accept(p, src_ipv4, src_port)) {
 		/* RFC 6081 §5.4.4.5 case 1: from the port the peer

@@ -53,6 +53,13 @@ void teredo_node_bubble_from(struct teredo_client *c, uint16_t src_port,
 			     uint16_t dst_port, bool with_nonce, uint32_t nonce,
 			     uint16_t random_port);
 
+/* The same, with an Alternate Address list (hairpin.c) when alt != NULL. */
+void teredo_node_bubble_alt(struct teredo_client *c, uint16_t src_port,
+			    const struct teredo_peer *p, uint32_t dst_ipv4,
+			    uint16_t dst_port, bool with_nonce, uint32_t nonce,
+			    uint16_t random_port,
+			    const struct teredo_trailers *alt);
+
 /* RFC 6081 Port-Preserving and Sequential (rfc6081.c). */
 bool teredo_6081_pp(const struct teredo_client *c);
 bool teredo_6081_ss(const struct teredo_client *c);
@@ -84,6 +91,20 @@ bool teredo_6081_answers_alone(const struct teredo_peer *p);
 void teredo_6081_timer(struct teredo_client *c, uint64_t now);
 uint64_t teredo_6081_deadline(const struct teredo_client *c);
 void teredo_6081_reset(struct teredo_client *c);
+
+/* RFC 6081 Hairpinning (hairpin.c). */
+void teredo_hairpin_trailer(const struct teredo_client *c,
+			    const struct teredo_peer *p,
+			    struct teredo_trailers *t);
+void teredo_hairpin_on_indirect(struct teredo_client *c, struct teredo_peer *p,
+				const struct teredo_packet *pkt);
+unsigned teredo_hairpin_direct(struct teredo_client *c, uint64_t now,
+			       struct teredo_peer *p, bool with_nonce,
+			       uint32_t nonce);
+bool teredo_hairpin_reached(const struct teredo_peer *p);
+/* ipv4:port is one of the peer's alternate addresses. */
+bool teredo_hairpin_from_alt(const struct teredo_peer *p, uint32_t ipv4,
+			     uint16_t port);
 
 /* The relay's procedures (relay.c). */
 void teredo_relay_on_udp(struct teredo_client *c, uint64_t now,

@@ -93,6 +93,14 @@ struct teredo_peer {
 	uint16_t echo_lower, echo_upper;
 	uint8_t echo_retry;
 	uint64_t echo_failover_ms; /* 0: no test running */
+	/* RFC 6081 §5.6 Hairpinning (hairpin.c): the peer's alternate
+	 * addresses (local, UPnP), at most TEREDO_HAIRPIN_ALT_MAX. */
+	uint8_t nalt;
+	struct {
+		uint32_t ipv4;
+		uint16_t port;
+	} alt[2];
+	uint64_t alt_sent_ms; /* last bubbles to them (paced) */
 	/* The source this entry counts against (A1); 0: none. */
 	uint32_t src_ipv4;
 	uint16_t src_port;

@@ -64,12 +64,28 @@ teredo_node_bubble_from(struct teredo_client *c, uint16_t src_port,
 			uint16_t dst_port, bool with_nonce, uint32_t nonce,
 			uint16_t random_port)
 {
+	teredo_node_bubble_alt(c, src_port, p, dst_ipv4, dst_port, with_nonce,
+			       nonce, random_port, NULL);
+}
+
+void
+teredo_node_bubble_alt(struct teredo_client *c, uint16_t src_port,
+		       const struct teredo_peer *p, uint32_t dst_ipv4,
+		       uint16_t dst_port, bool with_nonce, uint32_t nonce,
+		       uint16_t random_port, const struct teredo_trailers *alt)
+{
 	struct teredo_trailers t = {
 		.has_nonce = with_nonce,
 		.nonce = nonce,
 		.has_random_port = random_port != 0,
 		.random_port = random_port,
 	};
+
+	if (alt != NULL && alt->alt_count > 0) {
+		t.alt_count = alt->alt_count;
+		for (unsigned i = 0; i < alt->alt_count; i++)
+			t.alt[i] = alt->alt[i];
+	}
 	uint8_t buf[128];
 	size_t len;
 
@@ -590,5 +606,7 @@ teredo_client_peer_path(const struct teredo_client *c,
 		return "via relay";
 	if (p->direct_random)
 		return "random port";
+	if (teredo_hairpin_reached(p))
+		return "alternate address";
 	return "direct";
 }

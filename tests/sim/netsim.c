@@ -303,6 +303,10 @@ host_send_from(struct sim_host *h, uint16_t src_port, uint32_t dst_ipv4,
 		lan_send(h, src_port, dst_ipv4, dst_port, buf, len);
 		return;
 	}
+	if ((dst_ipv4 >> 24) == 10) { /* another site's LAN: unroutable */
+		s->dropped++;
+		return;
+	}
 	switch (h->nat.kind) {
 	case NAT_NONE:
 		break;
@@ -824,6 +828,12 @@ lan_send(struct sim_host *h, uint16_t src_port, uint32_t dst_ipv4,
 		ip = ext;
 		if (lan_is_public(&g->nat, dst_ipv4))
 			break; /* hairpinned: comes back in from ext:port */
+	}
+	/* The internet routes no private address (another site's LAN). */
+	if ((dst_ipv4 >> 24) == 10 &&
+	    !lan_is_public(&hops[nhops - 1]->nat, dst_ipv4)) {
+		s->dropped++;
+		return;
 	}
 	internet_send(s, ip, port, dst_ipv4, dst_port, buf, len);
 }
