@@ -482,9 +482,79 @@ test_bounds(void)
 	}
 }
 
+/* X17, X18: Hairpinning. */
+static void
+test_hairpin(void)
+{
+	struct teredo_client c;
+	struct teredo_trailers t, in = {.has_nonce = true, .nonce = 0xabcd};
+	const struct teredo_peer *p;
+	unsigned to_alt = 0, with_nonce = 0;
+	size_t i;
+
+	client_new(&c, true, true);
+	stack_send(&c, 1000);
+	p = teredo_client_peer(&c, &peer_addr);
+	i = last_to(SERVER, TEREDO_PORT);
+	ok(i != SIZE_MAX && trailers_of(i, &t) && t.alt_count == 1 &&
+		   t.alt[0].ipv4 == 0x0a000002u &&
+		   t.alt[0].port == LOCAL_PORT && t.has_nonce,
+	   "X17: the indirect bubble lists our local address 10.0.0.2:%u "
+	   "with a Nonce",
+	   LOCAL_PORT);
+
+	/* The peer lists loopback and three private addresses. */
+	in.alt_count = 4;
+	in.alt[0].ipv4 = 0x7f000001u;
+	in.alt[0].port = 7;
+	in.alt[1].ipv4 = 0xc0a80105u;
+	in.alt[1].port = 6000;
+	in.alt[2].ipv4 = 0xc0a80106u;
+	in.alt[2].port = 6001;
+	in.alt[3].ipv4 = 0xc0a80107u;
+	in.alt[3].port = 6002;
+	nsent = 0;
+	peer_bubble(&c, 2500, SERVER, TEREDO_PORT, LOCAL_PORT, &in);
+	for (size_t k = 0; k < nsent; k++) {
+		if ((sent[k].ipv4 >> 16) != 0xc0a8 &&
+		    sent[k].ipv4 != 0x7f000001u)
+			continue;
+		to_alt++;
+		with_nonce += trailers_of(k, &t) && t.has_nonce &&
+			      t.nonce == 0xabcd && sent[k].ipv4 != 0x7f000001u;
+	}
+	ok(p->nalt == 2 && to_alt == 2 && with_nonce == 2 &&
+		   last_to(0xc0a80105u, 6000) != SIZE_MAX &&
+		   last_to(0xc0a80106u, 6001) != SIZE_MAX,
+	   "X18: loopback dropped, 2 entries kept, a nonce-echoing direct "
+	   "bubble to each (%u)",
+	   to_alt);
+	nsent = 0;
+	peer_bubble(&c, 2900, SERVER, TEREDO_PORT, LOCAL_PORT, &in);
+	ok(last_to(0xc0a80105u, 6000) == SIZE_MAX,
+	   "X18: paced: no second set within %u ms", TEREDO_ANSWER_SPACING_MS);
+	peer_bubble(&c, 3000, 0xc0a80106u, 6001, LOCAL_PORT,
+		    &(struct teredo_trailers){0});
+	ok(p->trusted && p->mapped_ipv4 == 0xc0a80106u &&
+		   !strcmp(teredo_client_peer_path(&c, p), "alternate address"),
+	   "X18: the peer, from an address it listed, is trusted there: "
+	   "path \"alternate address\"");
+	nsent = 0;
+	stack_send(&c, 3100);
+	i = last_to(SERVER, TEREDO_PORT);
+	ok(nsent == 1 && sent[0].ipv4 == 0xc0a80106u,
+	   "X17: trusted: data to the alternate address, no more trailers");
+	/* A stranger elsewhere on the LAN is not the peer. */
+	peer_bubble(&c, 3200, 0xc0a80199u, 6001, LOCAL_PORT,
+		    &(struct teredo_trailers){0});
+	ok(p->mapped_ipv4 == 0xc0a80106u && p->mapped_port == 6001,
+	   "an address the peer did not list is no mapping of it");
+}
+
 int
 main(void)
 {
+	test_hairpin();
 	test_detection();
 	test_pp_round();
 	test_pp_refresh();
