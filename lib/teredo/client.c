@@ -957,8 +957,8 @@ peer_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 {
 	if (!c->cfg.relay && !teredo_addr_is_teredo(&p->addr))
 		echo_round(c, now, p);
-	else
-		bubble_round(c, now, p);
+	else if (p->slr_count == 0 || !teredo_slr_round(c, now, p))
+		bubble_round(c, now, p); /* or an SLR exchange goes on */
 }
 
 static bool
@@ -995,7 +995,8 @@ teredo_node_transmit(struct teredo_client *c, uint64_t now,
 		 */
 		send_to_peer(c, now, p, ip6, len);
 		p->round_wanted = true;
-		if (p->retry_ms == 0)
+		/* RFC 6081 SLR: direct Solicitations first (X19). */
+		if (p->retry_ms == 0 && !teredo_slr_round(c, now, p))
 			peer_round(c, now, p);
 		return;
 	}
@@ -1236,6 +1237,7 @@ teredo_node_nonce_answers(const struct teredo_peer *p, uint64_t now,
 void
 teredo_node_heard(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 {
+	teredo_slr_heard(p);
 	p->last_rx_ms = now;
 	teredo_peers_touch(&c->peers, p, now);
 	p->bubbles = 0;
@@ -1459,6 +1461,7 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 	teredo_node_heard(c, now, p);
 	if (bubble) {
 		c->stats.bubbles_received++;
+		teredo_slr_on_bubble(c, now, p, pkt, c->cfg.local_port);
 		return;
 	}
 	p->last_data_rx_ms = now;

@@ -133,6 +133,8 @@ struct teredo_client_stats {
 	uint64_t echo_tests_6081;	   /* SS echo tests run */
 	uint64_t ports_predicted;	   /* SS predictions made */
 	uint64_t peer_refreshes;	   /* PP Peer Refresh bubbles */
+	uint64_t slr_solicitations, slr_advertisements; /* RFC 6081 SLR */
+	uint64_t slr_fallbacks; /* to the indirect bubble after the third */
 	uint64_t drops[TEREDO_CLIENT_DROP_COUNT];
 };
 

@@ -92,6 +92,19 @@ void teredo_6081_timer(struct teredo_client *c, uint64_t now);
 uint64_t teredo_6081_deadline(const struct teredo_client *c);
 void teredo_6081_reset(struct teredo_client *c);
 
+/* A direct bubble with an ND Option trailer (SLR), from src_port. */
+void teredo_node_bubble_nd(struct teredo_client *c, uint16_t src_port,
+			   const struct teredo_peer *p, uint32_t dst_ipv4,
+			   uint16_t dst_port, uint8_t discovery_type);
+
+/* RFC 6081 Server Load Reduction (slr.c). */
+bool teredo_slr_round(struct teredo_client *c, uint64_t now,
+		      struct teredo_peer *p);
+void teredo_slr_on_bubble(struct teredo_client *c, uint64_t now,
+			  struct teredo_peer *p,
+			  const struct teredo_packet *pkt, uint16_t local_port);
+void teredo_slr_heard(struct teredo_peer *p);
+
 /* RFC 6081 Hairpinning (hairpin.c). */
 void teredo_hairpin_trailer(const struct teredo_client *c,
 			    const struct teredo_peer *p,

@@ -101,6 +101,10 @@ struct teredo_peer {
 		uint16_t port;
 	} alt[2];
 	uint64_t alt_sent_ms; /* last bubbles to them (paced) */
+	/* RFC 6081 §5.7 Server Load Reduction (slr.c). */
+	uint8_t slr_count;	/* Solicitations sent, unanswered */
+	bool slr_fell_back;	/* the indirect procedure took over */
+	uint64_t slr_answer_ms; /* our last Advertisement */
 	/* The source this entry counts against (A1); 0: none. */
 	uint32_t src_ipv4;
 	uint16_t src_port;

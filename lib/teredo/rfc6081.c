@@ -96,6 +96,25 @@ teredo_node_bubble_alt(struct teredo_client *c, uint16_t src_port,
 	c->stats.bubbles_sent++;
 }
 
+void
+teredo_node_bubble_nd(struct teredo_client *c, uint16_t src_port,
+		      const struct teredo_peer *p, uint32_t dst_ipv4,
+		      uint16_t dst_port, uint8_t discovery_type)
+{
+	struct teredo_trailers t = {
+		.has_nd_option = true,
+		.nd_discovery_type = discovery_type,
+	};
+	uint8_t buf[128];
+	size_t len;
+
+	if (teredo_bubble_write(buf, sizeof(buf), &c->addr, &p->addr,
+				TEREDO_BUBBLE_HOP_LIMIT, NULL, &t, &len) < 0)
+		return;
+	teredo_node_send_from(c, src_port, dst_ipv4, dst_port, buf, len);
+	c->stats.bubbles_sent++;
+}
+
 static struct teredo_rand_port *
 slot_of(struct teredo_client *c, uint16_t port)
 {
@@ -520,6 +539,7 @@ teredo_6081_on_udp(struct teredo_client *c, uint64_t now,
 	teredo_node_heard(c, now, p);
 	if (bubble) {
 		c->stats.bubbles_received++;
+		teredo_slr_on_bubble(c, now, p, pkt, local_port);
 		return;
 	}
 	p->last_data_rx_ms = now;

@@ -185,9 +185,55 @@ test_prediction(void)
 	   right, SEEDS);
 }
 
+/*
+ * X19, X20: after a minute of silence between two restricted clients, the
+ * ping that wakes the path is carried by SLR: the server relays no bubble
+ * (its load is what SLR reduces), the clients exchange a Solicitation and
+ * an Advertisement.  Toward a peer that does not answer Solicitations
+ * (a relay-less Miredo would not), the fallback still connects.
+ */
+static void
+test_slr(void)
+{
+	unsigned quiet = 0, answered_all = 0;
+
+	for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+		struct sim s;
+		struct sim_host *a, *b;
+		uint64_t relayed;
+		unsigned before;
+
+		sim_init(&s, seed * 31 + 5);
+		a = sim_add_host(&s, NAT_RESTRICTED, NULL);
+		b = sim_add_host(&s, NAT_RESTRICTED, NULL);
+		sim_start(&s);
+		if (!connect_pair(&s, a, b)) {
+			sim_fini(&s);
+			continue;
+		}
+		sim_run(&s, s.now_ms + 60000, NULL, NULL);
+		relayed = s.server.stats.bubbles_relayed;
+		before = a->ping_replies;
+		sim_ping(&s, a, b, 700);
+		sim_run(&s, s.now_ms + 3000, NULL, NULL);
+		answered_all += a->ping_replies > before;
+		quiet += s.server.stats.bubbles_relayed == relayed &&
+			 a->client.stats.slr_solicitations > 0 &&
+			 b->client.stats.slr_advertisements > 0 &&
+			 a->client.stats.slr_fallbacks == 0;
+		sim_fini(&s);
+	}
+	ok(answered_all == SEEDS && quiet == SEEDS,
+	   "X19/X20: after 60 s idle the path is re-verified by Solicitation "
+	   "and Advertisement, no bubble through the server (%u/%u), the "
+	   "ping answered (%u/%u)",
+	   quiet, SEEDS, answered_all, SEEDS);
+}
+
 int
 main(void)
 {
+	test_slr();
 	test_steady(0);
 	test_steady(5);
 	test_refresh();

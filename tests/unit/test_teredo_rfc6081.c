@@ -551,9 +551,87 @@ test_hairpin(void)
 	   "an address the peer did not list is no mapping of it");
 }
 
+/* The last indirect bubble (no RS) to the server, or SIZE_MAX. */
+static size_t
+last_indirect(void)
+{
+	for (size_t i = nsent; i-- > 0;)
+		if (sent[i].ipv4 == SERVER && sent[i].port == TEREDO_PORT &&
+		    !is_rs(i))
+			return i;
+	return SIZE_MAX;
+}
+
+/* X19, X20: Server Load Reduction. */
+static void
+test_slr(void)
+{
+	struct teredo_client c;
+	struct teredo_trailers t;
+	const struct teredo_peer *p;
+	unsigned sol = 0;
+	size_t i;
+
+	client_new(&c, true, true);
+	stack_send(&c, 1000);
+	p = teredo_client_peer(&c, &peer_addr);
+	peer_bubble(&c, 1100, PEER_IP, PEER_PORT, LOCAL_PORT,
+		    &(struct teredo_trailers){0});
+	/* 40 s of silence, then data: a Solicitation, not the server. */
+	nsent = 0;
+	stack_send(&c, 41100);
+	for (size_t k = 0; k < nsent; k++)
+		sol += sent[k].ipv4 == PEER_IP && sent[k].port == PEER_PORT &&
+		       trailers_of(k, &t) && t.has_nd_option &&
+		       t.nd_discovery_type == TEREDO_ND_SOLICITATION;
+	ok(p->trusted && sol == 1 && last_indirect() == SIZE_MAX && nsent >= 2,
+	   "X19: data after 30 s idle: the packet and one direct bubble with "
+	   "an ND Solicitation; nothing through the server");
+	teredo_client_on_timer(&c, 43100);
+	ok(p->slr_count == 2 && last_indirect() == SIZE_MAX,
+	   "X19: retransmitted after 2 s, still not through the server");
+	teredo_client_on_timer(&c, 45100);
+	i = last_indirect();
+	ok(c.stats.slr_solicitations == 3 && c.stats.slr_fallbacks == 1 &&
+		   i != SIZE_MAX,
+	   "X19: the third Solicitation goes with an indirect bubble (4 s "
+	   "after the first)");
+	/* The peer answers at last: an Advertisement. */
+	peer_bubble(&c, 45200, PEER_IP, PEER_PORT, LOCAL_PORT,
+		    &(struct teredo_trailers){.has_nd_option = true,
+					      .nd_discovery_type =
+						      TEREDO_ND_ADVERTISEMENT});
+	ok(p->slr_count == 0 && !p->slr_fell_back && p->last_rx_ms == 45200,
+	   "an Advertisement (any packet) from the peer ends the exchange");
+	/* X20: the peer solicits us. */
+	nsent = 0;
+	peer_bubble(&c, 46000, PEER_IP, PEER_PORT, LOCAL_PORT,
+		    &(struct teredo_trailers){.has_nd_option = true,
+					      .nd_discovery_type =
+						      TEREDO_ND_SOLICITATION});
+	peer_bubble(&c, 46100, PEER_IP, PEER_PORT, LOCAL_PORT,
+		    &(struct teredo_trailers){.has_nd_option = true,
+					      .nd_discovery_type =
+						      TEREDO_ND_SOLICITATION});
+	ok(nsent == 1 && sent[0].ipv4 == PEER_IP && sent[0].port == PEER_PORT &&
+		   trailers_of(0, &t) && t.has_nd_option &&
+		   t.nd_discovery_type == TEREDO_ND_ADVERTISEMENT,
+	   "X20: a Solicitation is answered by a direct bubble with an ND "
+	   "Advertisement (one a second)");
+	/* An untrusted stranger's Solicitation gets nothing. */
+	nsent = 0;
+	peer_addr = teredo(SERVER, PEER_IP + 9, PEER_PORT);
+	peer_bubble(&c, 47000, PEER_IP + 1, 999, LOCAL_PORT,
+		    &(struct teredo_trailers){.has_nd_option = true,
+					      .nd_discovery_type =
+						      TEREDO_ND_SOLICITATION});
+	ok(nsent == 0, "X20: an unproven Solicitation gets no answer");
+}
+
 int
 main(void)
 {
+	test_slr();
 	test_hairpin();
 	test_detection();
 	test_pp_round();
