@@ -127,6 +127,10 @@ slot_of(struct teredo_client *c, uint16_t port)
 static void
 slot_close(struct teredo_client *c, struct teredo_rand_port *s)
 {
+	char text[46];
+
+	ip6_addr_format(&s->peer, text);
+	teredo_node_log(c, "random port %u toward %s closed", s->port, text);
 	if (c->io.close_port != NULL)
 		c->io.close_port(c->io.ctx, s->port);
 	s->port = 0;
@@ -391,6 +395,15 @@ teredo_6081_trusted(struct teredo_client *c, uint64_t now,
 	if (!decides && (primary ? p->direct_random && p->rand_port != 0
 				 : p->direct_primary))
 		return;
+	if (p->rand_port != 0 &&
+	    (primary != p->direct_primary || !primary != p->direct_random)) {
+		char text[46];
+
+		ip6_addr_format(&p->addr, text);
+		teredo_node_log(c, "%s reached on our %s port %u", text,
+				primary ? "service" : "random",
+				primary ? c->cfg.local_port : local_port);
+	}
 	if (primary) {
 		/*
 		 * X11 cases 1 and 4: the primary port works: send from it.
