@@ -37,6 +37,7 @@
 
 #include "datapath.h"
 #include "privsep.h"
+#include "randport.h"
 #include "ready.h"
 #include "state.h"
 #include "upnp.h"
@@ -71,6 +72,7 @@ struct teredod {
 	 * reachable (issue 11 A2). */
 	struct ip6_addr held[HELD_ROUTES];
 	size_t nheld;
+	struct randports rports; /* RFC 6081 PP / SS (randport.h) */
 };
 
 /* Asks the privileged parent (privsep.h) for one change on the tunnel. */
@@ -94,6 +96,31 @@ io_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf,
 	struct teredod *d = ctx;
 
 	datapath_send_udp(&d->dp, dst_ipv4, dst_port, buf, len);
+}
+
+static int
+io_open_port(void *ctx, uint16_t *port)
+{
+	struct teredod *d = ctx;
+
+	return randports_open(&d->rports, port);
+}
+
+static void
+io_close_port(void *ctx, uint16_t port)
+{
+	struct teredod *d = ctx;
+
+	randports_close(&d->rports, port);
+}
+
+static void
+io_send_udp_from(void *ctx, uint16_t src_port, uint32_t dst_ipv4,
+		 uint16_t dst_port, const uint8_t *buf, size_t len)
+{
+	struct teredod *d = ctx;
+
+	randports_send(&d->rports, src_port, dst_ipv4, dst_port, buf, len);
 }
 
 static void
@@ -461,6 +488,9 @@ setup_engine(struct teredod *d)
 		.log = io_log,
 		.random = io_random,
 		.advertise = io_advertise,
+		.open_port = io_open_port,
+		.close_port = io_close_port,
+		.send_udp_from = io_send_udp_from,
 		.ctx = d,
 	};
 	int rc;
@@ -474,6 +504,7 @@ setup_engine(struct teredod *d)
 		return rc;
 	}
 	d->client.upnp = d->upnp;
+	randports_init(&d->rports, d->loop, &d->client, d->conf.bind_ipv4);
 	state_restore(&d->state, d->ifname, &d->client);
 	ev_timer_init(&d->timer, on_timer, d);
 	ev_set_before_sleep(d->loop, before_sleep, d);
@@ -564,6 +595,8 @@ main(int argc, char **argv)
 	teredo_client_start(&d.client, ev_now_update(d.loop));
 	rc = ev_run(d.loop);
 out:
+	if (is_engine && d.loop != NULL)
+		randports_close_all(&d.rports);
 	ctl_server_close(ctl);
 	tun_close(d.tun_fd);
 	udp_close(d.udp_fd);

@@ -23,19 +23,33 @@
 
 /*
  * The engine: what it does once set up (sys/seccomp.h adds the base: the
- * loop, memory, time, syslog).  No socket but syslog's, no exec, no file.
+ * loop, memory, time, syslog).  No socket but syslog's and the RFC 6081
+ * random ports' (UDP, ephemeral ports), no exec, no file.
  */
 static const char *const engine_syscalls[] = {
-	"recvmmsg", "sendmmsg",	 "recvmsg",    "sendmsg", /* UDP, the channel */
-	"recvfrom", "accept4",	 "getsockopt", "shutdown", /* teredoctl */
-	"pwrite64", "ftruncate", "fdatasync", /* the state file (state.h) */
+	"recvmmsg",
+	"sendmmsg",
+	"recvmsg",
+	"sendmsg", /* UDP, the channel */
+	"recvfrom",
+	"accept4",
+	"getsockopt",
+	"shutdown", /* teredoctl */
+	"pwrite64",
+	"ftruncate",
+	"fdatasync", /* the state file (state.h) */
+	/* RFC 6081 random ports (randport.h): UDP sockets on port 0. */
+	"bind",
+	"setsockopt",
+	"getsockname",
 };
 /* The parent: rtnetlink requests, the channel, the engine's end. */
 static const char *const parent_syscalls[] = {
 	"bind",	      "getsockname", "recvfrom", "recvmsg", "sendmsg",
 	"setsockopt", "getsockopt",  "wait4",	 "kill",
 };
-static const int engine_families[] = {AF_UNIX}; /* syslog */
+/* syslog; RFC 6081 random ports (unprivileged: ephemeral UDP ports) */
+static const int engine_families[] = {AF_UNIX, AF_INET};
 static const int parent_families[] = {AF_UNIX, AF_NETLINK};
 static const unsigned long parent_ioctls[] = {SIOCGIFINDEX}; /* rtnl */
 

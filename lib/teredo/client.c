@@ -192,6 +192,7 @@ send_probe(struct teredo_client *c)
 static void
 peers_reset(struct teredo_client *c)
 {
+	teredo_6081_reset(c);
 	teredo_peers_reset(&c->peers);
 }
 
@@ -592,6 +593,9 @@ direct_bubbles(const struct teredo_peer *p)
 	    p->mapped_port != 0 &&
 	    teredo_ipv4_is_global(p->mapped_ipv4, NULL, 0))
 		n++;
+	if (p->peer_rand_port != 0 && p->peer_rand_port != t.mapped_port &&
+	    teredo_ipv4_is_global(t.mapped_ipv4, NULL, 0))
+		n++;
 	return n;
 }
 
@@ -614,6 +618,11 @@ send_direct_bubbles(struct teredo_client *c, const struct teredo_peer *p,
 	    p->mapped_port != 0 &&
 	    teredo_ipv4_is_global(p->mapped_ipv4, NULL, 0))
 		send_bubble(c, p, p->mapped_ipv4, p->mapped_port, with_nonce,
+			    nonce);
+	/* RFC 6081 §5.4.4.3: to the port the peer advertised (PP, SS). */
+	if (p->peer_rand_port != 0 && p->peer_rand_port != t.mapped_port &&
+	    teredo_ipv4_is_global(t.mapped_ipv4, NULL, 0) && !c->cfg.relay)
+		send_bubble(c, p, t.mapped_ipv4, p->peer_rand_port, with_nonce,
 			    nonce);
 }
 
@@ -766,15 +775,50 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 	p->round_wanted = false;
 	if (direct)
 		send_direct_bubbles(c, p, false, 0);
-	/*
-	 * RFC 6081 §5.2.4.1: a fresh random nonce in each indirect bubble.
-	 * A relay sends one too (an extension, teredo-spec.md §4.10): its
-	 * echo in a direct bubble lets a client behind a symmetric NAT in.
-	 */
+	/* RFC 6081 PP / SS: a random port, maybe the echo test first. */
+	if (!teredo_6081_round(c, now, p)) {
+		/* Paced, but not counted: the 4 are for indirect bubbles. */
+		p->last_tx_ms = p->last_bubble_ms = now;
+		peer_set_retry(c, p, now + TEREDO_BUBBLE_SPACING_MS);
+		return;
+	}
+	if (direct)
+		teredo_6081_direct(c, p, p->nonce_received != 0,
+				   p->nonce_received);
+	teredo_node_indirect(c, now, p);
+}
+
+/*
+ * RFC 6081 §5.2.4.1: a fresh random nonce in each indirect bubble.  A
+ * relay sends one too (an extension, teredo-spec.md §4.10): its echo in a
+ * direct bubble lets a client behind a symmetric NAT in.  §5.4.4.2: our
+ * random port's predicted external port in a Random Port trailer.
+ */
+void
+teredo_node_indirect(struct teredo_client *c, uint64_t now,
+		     struct teredo_peer *p)
+{
+	struct teredo_addr t;
+
+	if (teredo_addr_read(&p->addr, &t) < 0)
+		return;
 	do
 		p->nonce_sent = random_u32(c);
 	while (p->nonce_sent == 0);
-	send_bubble(c, p, t.server_ipv4, TEREDO_PORT, true, p->nonce_sent);
+	if (c->cfg.relay) {
+		send_bubble(c, p, t.server_ipv4, TEREDO_PORT, true,
+			    p->nonce_sent);
+	} else {
+		/* X17: our local address until the peer is trusted. */
+		struct teredo_trailers alt;
+
+		teredo_hairpin_trailer(c, p, &alt);
+		teredo_upnp_add_alternate(&c->upnp, &alt); /* and our UPnP
+							      reservation */
+		teredo_node_bubble_alt(c, 0, p, t.server_ipv4, TEREDO_PORT,
+				       true, p->nonce_sent, p->rand_port_adv,
+				       &alt);
+	}
 	p->bubbles++;
 	p->last_tx_ms = p->last_bubble_ms = now;
 	peer_set_retry(c, p, now + TEREDO_BUBBLE_SPACING_MS);
@@ -785,15 +829,18 @@ send_to_peer(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 	     const uint8_t *ip6, size_t len)
 {
 	struct teredo_addr t;
+	uint32_t dst_ipv4 = p->mapped_ipv4;
+	uint16_t dst_port = p->mapped_port;
 
 	/* RFC 6081 §5.3.4.3 (X7): to a symmetric peer's reservation. */
 	if (teredo_upnp_send_embedded(&c->upnp, c->symmetric, p->symmetric) &&
-	    teredo_addr_read(&p->addr, &t) == 0)
-		c->io.send_udp(c->io.ctx, t.mapped_ipv4, t.mapped_port, ip6,
-			       len);
-	else
-		c->io.send_udp(c->io.ctx, p->mapped_ipv4, p->mapped_port, ip6,
-			       len);
+	    teredo_addr_read(&p->addr, &t) == 0) {
+		dst_ipv4 = t.mapped_ipv4;
+		dst_port = t.mapped_port;
+	}
+	teredo_node_send_from(c, teredo_6081_send_port(c, p), dst_ipv4,
+			      dst_port, ip6, len);
+	teredo_6081_data_sent(p, now);
 	p->last_tx_ms = now;
 	c->stats.packets_sent++;
 }
@@ -925,8 +972,8 @@ peer_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 {
 	if (!c->cfg.relay && !teredo_addr_is_teredo(&p->addr))
 		echo_round(c, now, p);
-	else
-		bubble_round(c, now, p);
+	else if (p->slr_count == 0 || !teredo_slr_round(c, now, p))
+		bubble_round(c, now, p); /* or an SLR exchange goes on */
 }
 
 static bool
@@ -963,7 +1010,8 @@ teredo_node_transmit(struct teredo_client *c, uint64_t now,
 		 */
 		send_to_peer(c, now, p, ip6, len);
 		p->round_wanted = true;
-		if (p->retry_ms == 0)
+		/* RFC 6081 SLR: direct Solicitations first (X19). */
+		if (p->retry_ms == 0 && !teredo_slr_round(c, now, p))
 			peer_round(c, now, p);
 		return;
 	}
@@ -1129,7 +1177,9 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 	}
 	/* RFC 6081 §5.2.4.3: remember the nonce, or zero without one. */
 	p->nonce_received = pkt->trailers.has_nonce ? pkt->trailers.nonce : 0;
-	p->round_wanted = true; /* the peer is still asking */
+	p->round_wanted = true;			 /* the peer is still asking */
+	teredo_6081_on_indirect(c, now, p, pkt); /* X10: its Random Port */
+	teredo_hairpin_on_indirect(c, p, pkt);	 /* X18: its local addresses */
 	/*
 	 * A5: one answer per peer per TEREDO_ANSWER_SPACING_MS (a real peer
 	 * bubbles every 2 s), and what strangers make us send spends the
@@ -1153,7 +1203,13 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 		return;
 	p->last_answer_ms = now;
 	/* RFC 6081 §5.2.4.2: a direct bubble answering it echoes the nonce. */
-	send_direct_bubbles(c, p, pkt->trailers.has_nonce, p->nonce_received);
+	if (!teredo_6081_answers_alone(p))
+		send_direct_bubbles(c, p, pkt->trailers.has_nonce,
+				    p->nonce_received);
+	teredo_6081_direct(c, p, pkt->trailers.has_nonce, p->nonce_received);
+	/* X18: to its alternate addresses too, echoing its nonce. */
+	teredo_hairpin_direct(c, now, p, pkt->trailers.has_nonce,
+			      p->nonce_received);
 	if (to_origin)
 		send_bubble(c, p, pkt->origin.ipv4, pkt->origin.port,
 			    pkt->trailers.has_nonce, p->nonce_received);
@@ -1214,6 +1270,7 @@ teredo_node_nonce_answers(const struct teredo_peer *p, uint64_t now,
 void
 teredo_node_heard(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 {
+	teredo_slr_heard(p);
 	p->last_rx_ms = now;
 	teredo_peers_touch(&c->peers, p, now);
 	p->bubbles = 0;
@@ -1331,7 +1388,7 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 {
 	struct teredo_addr src;
 	struct teredo_peer *p;
-	bool bubble = teredo_packet_is_bubble(pkt);
+	bool bubble = teredo_packet_is_bubble(pkt), was_trusted;
 
 	if (!c->have_addr) {
 		teredo_node_drop(c, TEREDO_CLIENT_DROP_NOT_QUALIFIED);
@@ -1353,6 +1410,7 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 		on_native_from_relay(c, now, pkt, p, src_ipv4, src_port);
 		return;
 	}
+	was_trusted = p != NULL && p->trusted;
 	if (p != NULL && p->trusted && p->mapped_ipv4 == src_ipv4 &&
 	    p->mapped_port == src_port) {
 		/* §5.2.3 rule 1: a trusted peer from its known mapping. */
@@ -1377,6 +1435,22 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 			return;
 		}
 		teredo_node_trust(c, now, p, src_ipv4, src_port);
+	} else if (p != NULL && c->cfg.symmetric_nat_support &&
+		   teredo_hairpin_from_alt(p, src_ipv4, src_port)) {
+		/*
+		 * RFC 6081 §5.6: from an alternate address the peer listed
+		 * in an indirect bubble our server relayed from its
+		 * embedded mapping (PROJECT: as good as that mapping).  A
+		 * trusted entry keeps its mapping: each side may use the
+		 * path it found, the hairpinned one or the local one.
+		 */
+		if (!p->trusted)
+			teredo_node_trust(c, now, p, src_ipv4, src_port);
+	} else if (p != NULL && c->cfg.symmetric_nat_support &&
+		   teredo_6081_accept(p, src_ipv4, src_port)) {
+		/* RFC 6081 §5.4.4.5 case 1: from the port the peer
+		 * advertised through its server. */
+		teredo_node_trust(c, now, p, src_ipv4, src_port);
 	} else if (bubble && c->cfg.symmetric_nat_support && p != NULL &&
 		   teredo_node_nonce_answers(p, now, pkt)) {
 		/*
@@ -1390,7 +1464,8 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 		if (p->asked || teredo_node_bubble_budget(c, now, 1))
 			send_bubble(c, p, src_ipv4, src_port, false, 0);
 	} else if (p != NULL && p->trusted && c->cfg.symmetric_nat_support &&
-		   now - p->last_rx_ms >= TEREDO_PEER_VALID_MS) {
+		   (now - p->last_rx_ms >= TEREDO_PEER_VALID_MS ||
+		    teredo_6081_two_ports(p))) {
 		/*
 		 * C: a peer silent for 30 s speaks from a new mapping (its
 		 * NAT's expired while idle).  Never a permanent drop: hold
@@ -1414,11 +1489,15 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 				   : TEREDO_CLIENT_DROP_MAPPING);
 		return;
 	}
+	teredo_6081_trusted(c, now, p, c->cfg.local_port,
+			    !bubble || !was_trusted);
 	teredo_node_heard(c, now, p);
 	if (bubble) {
 		c->stats.bubbles_received++;
+		teredo_slr_on_bubble(c, now, p, pkt, c->cfg.local_port);
 		return;
 	}
+	p->last_data_rx_ms = now;
 	teredo_node_deliver(c, pkt->ip6_packet, pkt->ip6_len);
 }
 
@@ -1434,10 +1513,26 @@ teredo_client_on_udp(struct teredo_client *c, uint64_t now, const uint8_t *buf,
 		     size_t len, uint32_t src_ipv4, uint16_t src_port,
 		     uint32_t local_ipv4)
 {
+	teredo_client_on_udp_port(c, now, buf, len, src_ipv4, src_port,
+				  local_ipv4, c->cfg.local_port);
+}
+
+void
+teredo_client_on_udp_port(struct teredo_client *c, uint64_t now,
+			  const uint8_t *buf, size_t len, uint32_t src_ipv4,
+			  uint16_t src_port, uint32_t local_ipv4,
+			  uint16_t local_port)
+{
 	struct teredo_packet pkt;
 
 	if (teredo_packet_read(buf, len, &pkt) < 0) {
 		teredo_node_drop(c, TEREDO_CLIENT_DROP_MALFORMED);
+		return;
+	}
+	if (local_port != c->cfg.local_port && !c->cfg.relay) {
+		/* One of our RFC 6081 random ports. */
+		teredo_6081_on_udp(c, now, &pkt, src_ipv4, src_port,
+				   local_port);
 		return;
 	}
 	if (c->cfg.relay) {
@@ -1558,6 +1653,8 @@ teredo_client_on_timer(struct teredo_client *c, uint64_t now)
 		probe_timer(c, now);
 	if (c->cfg.relay)
 		teredo_relay_on_timer(c, now);
+	else
+		teredo_6081_timer(c, now);
 	/* The peers due, earliest first; each round moves its retry on. */
 	for (struct teredo_peer *p; (p = teredo_peers_due(&c->peers, now));) {
 		if (p->trusted && p->queue_len == 0 &&
@@ -1581,6 +1678,8 @@ teredo_client_deadline(const struct teredo_client *c)
 		d = teredo_relay_deadline(c);
 	if (teredo_peers_next(&c->peers) < d)
 		d = teredo_peers_next(&c->peers);
+	if (!c->cfg.relay && teredo_6081_deadline(c) < d)
+		d = teredo_6081_deadline(c);
 	return d;
 }
 

@@ -130,6 +130,12 @@ struct teredo_client_stats {
 	uint64_t echo_sent, echo_answered; /* §5.2.9 connectivity tests */
 	uint64_t unreachable_sent;	   /* ICMPv6 errors to our own stack */
 	uint64_t prefix_withdrawals;	   /* relay overloads (R8) */
+	uint64_t random_ports_opened;	   /* RFC 6081 PP / SS */
+	uint64_t echo_tests_6081;	   /* SS echo tests run */
+	uint64_t ports_predicted;	   /* SS predictions made */
+	uint64_t peer_refreshes;	   /* PP Peer Refresh bubbles */
+	uint64_t slr_solicitations, slr_advertisements; /* RFC 6081 SLR */
+	uint64_t slr_fallbacks; /* to the indirect bubble after the third */
 	uint64_t drops[TEREDO_CLIENT_DROP_COUNT];
 };
 
@@ -145,6 +151,18 @@ struct teredo_client_io {
 	void (*log)(void *ctx, const char *msg);
 	/* Fill buf with n bytes from a CSPRNG (RFC 5991 §4, RFC 6081 §7). */
 	void (*random)(void *ctx, void *buf, size_t n);
+	/*
+	 * RFC 6081 Port-Preserving and Sequential extensions (optional: both
+	 * are off without all three).  open_port binds a fresh UDP socket on
+	 * the service address, on a port the system picks (0 and *port, or
+	 * -errno); its datagrams come in through teredo_client_on_udp_port().
+	 * close_port closes it; send_udp_from sends from it.
+	 */
+	int (*open_port)(void *ctx, uint16_t *port);
+	void (*close_port)(void *ctx, uint16_t port);
+	void (*send_udp_from)(void *ctx, uint16_t src_port, uint32_t dst_ipv4,
+			      uint16_t dst_port, const uint8_t *buf,
+			      size_t len);
 	/* Relay: advertise (true) or withdraw (false) the Teredo prefix in
 	 * native routing (R8).  Optional; it starts advertised. */
 	void (*advertise)(void *ctx, bool on);
@@ -166,6 +184,17 @@ struct teredo_client_config {
 	bool relay;
 	uint32_t relay_ipv4;   /* our public IPv4, if known: a loop guard */
 	bool relay_restricted; /* RelayType restricted: direct bubbles too */
+};
+
+/* RFC 6081 §5.4, §5.5: random ports open at once (sockets), at most. */
+#define TEREDO_RAND_PORTS 16
+#define TEREDO_PEER_REFRESH_MS 30000 /* §5.4.2.1 Peer Refresh Timer */
+#define TEREDO_PEER_REFRESH_MAX 20
+
+struct teredo_rand_port {
+	uint16_t port; /* 0: free */
+	struct ip6_addr peer;
+	uint64_t opened_ms;
 };
 
 struct teredo_client {
@@ -228,6 +257,9 @@ struct teredo_client {
 	unsigned overload_drops;      /* peer-table-full in it */
 	unsigned overload_nsources;   /* distinct native /64s refused */
 	uint64_t overload_sources[TEREDO_OVERLOAD_SOURCES];
+	/* RFC 6081 §5.4, §5.5: our random ports, one per peer (rfc6081.c). */
+	struct teredo_rand_port rand_ports[TEREDO_RAND_PORTS];
+	bool sequential_seen; /* an echo test predicted a port (show state) */
 	struct teredo_client_stats stats;
 };
 
@@ -256,6 +288,17 @@ void teredo_client_on_udp(struct teredo_client *c, uint64_t now_ms,
 /* An IPv6 packet from the local stack to send through the tunnel. */
 void teredo_client_on_tun(struct teredo_client *c, uint64_t now_ms,
 			  const uint8_t *ip6, size_t len);
+
+/* The same, arrived on local port local_port: the service port, or one of
+ * the random ports io.open_port gave (RFC 6081 §5.4, §5.5). */
+void teredo_client_on_udp_port(struct teredo_client *c, uint64_t now_ms,
+			       const uint8_t *buf, size_t len,
+			       uint32_t src_ipv4, uint16_t src_port,
+			       uint32_t local_ipv4, uint16_t local_port);
+
+/* How a peer was reached (RFC 6081), for `teredoctl show peers`. */
+const char *teredo_client_peer_path(const struct teredo_client *c,
+				    const struct teredo_peer *p);
 
 void teredo_client_on_timer(struct teredo_client *c, uint64_t now_ms);
 

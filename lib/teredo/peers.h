@@ -76,6 +76,36 @@ struct teredo_peer {
 	bool echo_pending;   /* a test is running */
 	bool echo_nonce_set; /* echo_nonce is ours (kept after the test) */
 	uint8_t echo_nonce[TEREDO_ECHO_NONCE_LEN];
+	/*
+	 * RFC 6081 §5.4.1 (Port-Preserving) and §5.5.1 (Sequential), kept by
+	 * lib/teredo/rfc6081.c.  rand_port: our local port toward this peer
+	 * (0: none); rand_port_adv: the external port we predict our NAT
+	 * uses from it, advertised in Random Port trailers (0: none yet);
+	 * peer_rand_port: the peer's advertised one.
+	 */
+	uint16_t rand_port, rand_port_adv, peer_rand_port;
+	bool direct_primary, direct_random; /* where it was last trusted */
+	bool got_indirect;		    /* an indirect bubble arrived */
+	uint8_t refresh_count;		    /* Peer Refresh (X12) */
+	uint64_t last_data_tx_ms, last_data_rx_ms;
+	uint64_t refresh_ms; /* next Peer Refresh check, 0: none */
+	/* Sequential: the echo test (§5.5.4.1). */
+	uint8_t echo_rs_nonce1[8], echo_rs_nonce2[8];
+	uint16_t echo_lower, echo_upper;
+	uint8_t echo_retry;
+	uint64_t echo_failover_ms; /* 0: no test running */
+	/* RFC 6081 §5.6 Hairpinning (hairpin.c): the peer's alternate
+	 * addresses (local, UPnP), at most TEREDO_HAIRPIN_ALT_MAX. */
+	uint8_t nalt;
+	struct {
+		uint32_t ipv4;
+		uint16_t port;
+	} alt[2];
+	uint64_t alt_sent_ms; /* last bubbles to them (paced) */
+	/* RFC 6081 §5.7 Server Load Reduction (slr.c). */
+	uint8_t slr_count;	/* Solicitations sent, unanswered */
+	bool slr_fell_back;	/* the indirect procedure took over */
+	uint64_t slr_answer_ms; /* our last Advertisement */
 	/* The source this entry counts against (A1); 0: none. */
 	uint32_t src_ipv4;
 	uint16_t src_port;

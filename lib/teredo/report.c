@@ -74,9 +74,12 @@ teredo_report_state(const struct teredo_client *c,
 	if (c->nat != TEREDO_NAT_UNKNOWN) {
 		field(&o, json, &first, "NAT", "nat",
 		      teredo_nat_type_name(c->nat));
-		snprintf(text, sizeof(text), "UPNP: %s, PortPreserving: %s",
+		/* RFC 6081 §5.5: a sequential NAT is never detected, only
+		 * seen, when an echo test predicted a port. */
+		snprintf(text, sizeof(text), "UPNP: %s, PortPreserving: %s%s",
 			 info->upnp ? "Yes" : "No",
-			 c->port_preserving ? "Yes" : "No");
+			 c->port_preserving ? "Yes" : "No",
+			 c->sequential_seen ? ", Sequential: Yes" : "");
 		field(&o, json, &first, "NAT Special Behaviour",
 		      "nat_special_behaviour", text);
 		ipv4_format(c->local_ipv4, ip);
@@ -116,8 +119,9 @@ teredo_report_peers(const struct teredo_client *c,
 	struct strbuf o;
 
 	strbuf_init(&o, buf, cap);
-	strbuf_put(&o, json ? "[" : "%-40s %-21s %-9s %8s %7s %6s\n", "Peer",
-		   "Mapping", "Trusted", "Last rx", "Bubbles", "Queued");
+	strbuf_put(&o, json ? "[" : "%-40s %-21s %-9s %8s %7s %6s  %s\n",
+		   "Peer", "Mapping", "Trusted", "Last rx", "Bubbles", "Queued",
+		   "Path");
 	for (size_t i = 0; i < c->peers.cap; i++) {
 		const struct teredo_peer *p = &c->peers.e[i];
 		uint64_t age = (info->now_ms - p->last_rx_ms) / 1000;
@@ -132,16 +136,17 @@ teredo_report_peers(const struct teredo_client *c,
 			strbuf_put(&o,
 				   "%s{\"peer\":\"%s\",\"mapping\":\"%s\","
 				   "\"trusted\":%s,\"last_rx_s\":%llu,"
-				   "\"bubbles\":%u,\"queued_bytes\":%zu}",
+				   "\"bubbles\":%u,\"queued_bytes\":%zu,"
+				   "\"path\":\"%s\"}",
 				   first ? "" : ",", addr, map,
 				   p->trusted ? "true" : "false",
 				   (unsigned long long)age, p->bubbles,
-				   p->queue_len);
+				   p->queue_len, teredo_client_peer_path(c, p));
 		else
-			strbuf_put(&o, "%-40s %-21s %-9s %7llus %7u %6zu\n",
+			strbuf_put(&o, "%-40s %-21s %-9s %7llus %7u %6zu  %s\n",
 				   addr, map, p->trusted ? "yes" : "no",
 				   (unsigned long long)age, p->bubbles,
-				   p->queue_len);
+				   p->queue_len, teredo_client_peer_path(c, p));
 		first = false;
 	}
 	strbuf_put(&o, json ? "]\n" : "");
@@ -173,6 +178,12 @@ teredo_report_client_stats(const struct teredo_client *c,
 	strbuf_put(&o, json ? "{" : "");
 	counter(&o, json, &first, "rs-sent", s->rs_sent);
 	counter(&o, json, &first, "ra-accepted", s->ra_accepted);
+	/* RFC 6081 Port-Preserving / Sequential (rfc6081.c). */
+	counter(&o, json, &first, "random-ports-opened",
+		s->random_ports_opened);
+	counter(&o, json, &first, "echo-tests-6081", s->echo_tests_6081);
+	counter(&o, json, &first, "ports-predicted", s->ports_predicted);
+	counter(&o, json, &first, "peer-refreshes", s->peer_refreshes);
 	counter(&o, json, &first, "qualifications", s->qualifications);
 	counter(&o, json, &first, "requalifications", s->requalifications);
 	counter(&o, json, &first, "bubbles-sent", s->bubbles_sent);

@@ -67,12 +67,76 @@ static const struct teredo_client_io io = {
 	.random = io_random,
 };
 
+/* RFC 6081 random ports (data[0] bit 4): the client never holds more than
+ * TEREDO_RAND_PORTS, and sends only from ports it holds. */
+static uint16_t open_ports[TEREDO_RAND_PORTS];
+static uint16_t next_port;
+
+static int
+io_open_port(void *ctx, uint16_t *port)
+{
+	(void)ctx;
+	for (size_t i = 0; i < TEREDO_RAND_PORTS; i++)
+		if (open_ports[i] == 0) {
+			*port = open_ports[i] = next_port++;
+			return 0;
+		}
+	FUZZ_CHECK(false); /* more than TEREDO_RAND_PORTS at once */
+	return -EMFILE;
+}
+
+static void
+io_close_port(void *ctx, uint16_t port)
+{
+	bool found = false;
+
+	(void)ctx;
+	for (size_t i = 0; i < TEREDO_RAND_PORTS; i++)
+		if (open_ports[i] == port && port != 0) {
+			open_ports[i] = 0;
+			found = true;
+		}
+	FUZZ_CHECK(found);
+}
+
+static void
+io_send_from(void *ctx, uint16_t from, uint32_t ipv4, uint16_t port,
+	     const uint8_t *buf, size_t len)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < TEREDO_RAND_PORTS; i++)
+		found = found || (open_ports[i] == from && from != 0);
+	FUZZ_CHECK(found);
+	io_send(ctx, ipv4, port, buf, len);
+}
+
+static const struct teredo_client_io io_6081 = {
+	.send_udp = io_send,
+	.deliver = io_deliver,
+	.address = io_address,
+	.random = io_random,
+	.open_port = io_open_port,
+	.close_port = io_close_port,
+	.send_udp_from = io_send_from,
+};
+
+/* The first random port open, or the service port. */
+static uint16_t
+some_port(void)
+{
+	for (size_t i = 0; i < TEREDO_RAND_PORTS; i++)
+		if (open_ports[i] != 0)
+			return open_ports[i];
+	return 40000;
+}
+
 /* Answers the client's pending RS as our server would. */
 static void
-answer_rs(struct teredo_client *c, uint64_t now, uint32_t from)
+answer_rs(struct teredo_client *c, uint64_t now, uint32_t from, uint16_t port)
 {
 	struct teredo_ra_params p = {
-		.origin = {.port = 40000, .ipv4 = MAPPED_IP},
+		.origin = {.port = port, .ipv4 = MAPPED_IP},
 		.server_ipv4 = SERVER,
 	};
 	uint8_t buf[256];
@@ -114,13 +178,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						    .prefix_len = 24,
 						    .per_s = 2,
 						    .burst = 3}) == 0);
-	FUZZ_CHECK(teredo_client_init(&c, &cfg, &io, peers, PEERS) == 0);
+	/* bit 4: RFC 6081 random ports, behind a symmetric NAT that keeps
+	 * ports (bit 5: one that does not, assumed sequential). */
+	memset(open_ports, 0, sizeof(open_ports));
+	next_port = 50000;
+	FUZZ_CHECK(teredo_client_init(&c, &cfg, (data[0] & 16) ? &io_6081 : &io,
+				      peers, PEERS) == 0);
 	teredo_client_start(&c, now);
 	if ((data[0] & 1) && !cfg.relay) {
-		answer_rs(&c, ++now, SERVER);
+		answer_rs(&c, ++now, SERVER, (data[0] & 32) ? 20000 : 40000);
 		now += 2000; /* the cone probe's wait */
 		teredo_client_on_timer(&c, now);
-		answer_rs(&c, ++now, SERVER + 1);
+		answer_rs(&c, ++now, SERVER + 1,
+			  (data[0] & 16)   ? 20001
+			  : (data[0] & 32) ? 20000
+					   : 40000);
 		FUZZ_CHECK(c.state == TEREDO_CLIENT_QUALIFIED);
 	}
 	while (size - off >= 3) {
@@ -142,8 +214,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					     TEREDO_PORT, 0);
 			break;
 		case 1:
-			teredo_client_on_udp(&c, now, buf, len, PEER_IP, 7000,
-					     0);
+			if (step & 1) /* on a random port, if one is open */
+				teredo_client_on_udp_port(
+					&c, now, buf, len,
+					(step & 2) ? SERVER : PEER_IP,
+					(step & 2) ? TEREDO_PORT : 7000, 0,
+					some_port());
+			else
+				teredo_client_on_udp(&c, now, buf, len, PEER_IP,
+						     7000, 0);
 			break;
 		case 2:
 			teredo_client_on_tun(&c, now, buf, len);

@@ -273,22 +273,38 @@ is_ping(const struct icmp6_echo *e)
 	       memcmp(e->data, ping_data, sizeof(ping_data)) == 0;
 }
 
-static void lan_send(struct sim_host *h, uint32_t dst_ipv4, uint16_t dst_port,
-		     const uint8_t *buf, size_t len);
+static void lan_send(struct sim_host *h, uint16_t src_port, uint32_t dst_ipv4,
+		     uint16_t dst_port, const uint8_t *buf, size_t len);
 static void lan_model_init(struct sim_host *h);
 static bool lan_deliver(struct sim *s, const struct sim_dgram *d);
 
-static void
-host_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port,
-	      const uint8_t *buf, size_t len)
+static bool
+host_has_port(const struct sim_host *h, uint16_t port)
 {
-	struct sim_host *h = ctx;
+	if (port == h->port)
+		return true;
+	for (unsigned i = 0; i < TEREDO_RAND_PORTS; i++)
+		if (h->rports[i] == port && port != 0)
+			return true;
+	return false;
+}
+
+static void
+host_send_from(struct sim_host *h, uint16_t src_port, uint32_t dst_ipv4,
+	       uint16_t dst_port, const uint8_t *buf, size_t len)
+{
 	struct sim *s = h->sim;
 	uint32_t src = h->ipv4;
-	uint16_t port = h->port;
+	uint16_t port = src_port;
 
+	if (!host_has_port(h, src_port))
+		abort(); /* the client sent from a port it does not hold */
 	if (h->nat.lan_model || h->lan_of != NULL) {
-		lan_send(h, dst_ipv4, dst_port, buf, len);
+		lan_send(h, src_port, dst_ipv4, dst_port, buf, len);
+		return;
+	}
+	if ((dst_ipv4 >> 24) == 10) { /* another site's LAN: unroutable */
+		s->dropped++;
 		return;
 	}
 	switch (h->nat.kind) {
@@ -299,13 +315,58 @@ host_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port,
 		return;
 	default:
 		nat_expire(&h->nat, s->now_ms);
-		port = nat_outbound(s, &h->nat, h->port, dst_ipv4, dst_port);
+		port = nat_outbound(s, &h->nat, src_port, dst_ipv4, dst_port);
 		if (port == 0)
 			return;
 		src = h->nat.public_ipv4;
 		break;
 	}
 	internet_send(s, src, port, dst_ipv4, dst_port, buf, len);
+}
+
+static void
+host_send_udp(void *ctx, uint32_t dst_ipv4, uint16_t dst_port,
+	      const uint8_t *buf, size_t len)
+{
+	struct sim_host *h = ctx;
+
+	host_send_from(h, h->port, dst_ipv4, dst_port, buf, len);
+}
+
+static void
+host_send_udp_from(void *ctx, uint16_t src_port, uint32_t dst_ipv4,
+		   uint16_t dst_port, const uint8_t *buf, size_t len)
+{
+	host_send_from(ctx, src_port, dst_ipv4, dst_port, buf, len);
+}
+
+/* A fresh local port, as the kernel would pick one (50000 + n). */
+static int
+host_open_port(void *ctx, uint16_t *port)
+{
+	struct sim_host *h = ctx;
+
+	for (unsigned i = 0; i < TEREDO_RAND_PORTS; i++) {
+		if (h->rports[i] != 0)
+			continue;
+		do
+			*port = (uint16_t)(50000 + h->next_rport++ % 10000);
+		while (host_has_port(h, *port));
+		h->rports[i] = *port;
+		h->rports_opened++;
+		return 0;
+	}
+	return -EMFILE;
+}
+
+static void
+host_close_port(void *ctx, uint16_t port)
+{
+	struct sim_host *h = ctx;
+
+	for (unsigned i = 0; i < TEREDO_RAND_PORTS; i++)
+		if (h->rports[i] == port)
+			h->rports[i] = 0;
 }
 
 /* The host's IPv6 stack: counts echoes and answers requests. */
@@ -378,6 +439,9 @@ add_node(struct sim *s, enum nat_kind kind,
 	struct sim_host *h = &s->hosts[s->nhosts];
 	struct teredo_client_io io = {
 		.send_udp = host_send_udp,
+		.send_udp_from = host_send_udp_from,
+		.open_port = host_open_port,
+		.close_port = host_close_port,
 		.deliver = relay ? relay_deliver : host_deliver,
 		.address = host_address,
 		.log = host_log,
@@ -645,13 +709,13 @@ static void
 lan_to_host(struct sim *s, struct sim_host *h, uint16_t port,
 	    const struct sim_dgram *d, uint32_t src_ipv4, uint16_t src_port)
 {
-	if (port != h->port) {
+	if (!host_has_port(h, port)) {
 		s->dropped++;
 		return;
 	}
 	s->delivered++;
-	teredo_client_on_udp(&h->client, s->now_ms, d->data, d->len, src_ipv4,
-			     src_port, h->ipv4);
+	teredo_client_on_udp_port(&h->client, s->now_ms, d->data, d->len,
+				  src_ipv4, src_port, h->ipv4, port);
 }
 
 static void lan_nat_in(struct sim *s, struct sim_host *g, uint32_t dst_ipv4,
@@ -725,14 +789,14 @@ lan_member(const struct sim *s, const struct sim_host *g, uint32_t dst_ipv4)
  * NAT's own public address hairpins (or is dropped).
  */
 static void
-lan_send(struct sim_host *h, uint32_t dst_ipv4, uint16_t dst_port,
-	 const uint8_t *buf, size_t len)
+lan_send(struct sim_host *h, uint16_t src_port, uint32_t dst_ipv4,
+	 uint16_t dst_port, const uint8_t *buf, size_t len)
 {
 	struct sim *s = h->sim;
 	struct sim_host *hops[2];
 	unsigned nhops = 0;
 	uint32_t ip = h->ipv4;
-	uint16_t port = h->port;
+	uint16_t port = src_port;
 
 	if (h->nat.kind == NAT_BLOCKED) {
 		s->dropped++;
@@ -764,6 +828,12 @@ lan_send(struct sim_host *h, uint32_t dst_ipv4, uint16_t dst_port,
 		ip = ext;
 		if (lan_is_public(&g->nat, dst_ipv4))
 			break; /* hairpinned: comes back in from ext:port */
+	}
+	/* The internet routes no private address (another site's LAN). */
+	if ((dst_ipv4 >> 24) == 10 &&
+	    !lan_is_public(&hops[nhops - 1]->nat, dst_ipv4)) {
+		s->dropped++;
+		return;
 	}
 	internet_send(s, ip, port, dst_ipv4, dst_port, buf, len);
 }
@@ -1061,15 +1131,16 @@ deliver(struct sim *s, const struct sim_dgram *d)
 		for (unsigned j = 0; j < h->nat.nmappings; j++)
 			if (h->nat.mappings[j].ext_port == d->dst_port)
 				h->nat.mappings[j].last_ms = s->now_ms;
-		if (port != h->port)
+		if (!host_has_port(h, port))
 			return;
 		if (h->is_relay && s->relay_down) {
 			s->dropped++;
 			return;
 		}
 		s->delivered++;
-		teredo_client_on_udp(&h->client, s->now_ms, d->data, d->len,
-				     d->src_ipv4, d->src_port, h->ipv4);
+		teredo_client_on_udp_port(&h->client, s->now_ms, d->data,
+					  d->len, d->src_ipv4, d->src_port,
+					  h->ipv4, port);
 		return;
 	}
 }

@@ -107,6 +107,11 @@ struct sim_host {
 	 * host's own inner NAT, or NAT_NONE for a plain LAN host). */
 	struct sim_host *lan_of;
 	unsigned lan_hosts; /* hosts on our NAT's LAN */
+	/* RFC 6081 PP / SS: the random ports the client opened (io.open_port),
+	 * each a socket of its own. */
+	uint16_t rports[TEREDO_RAND_PORTS];
+	uint16_t next_rport;
+	unsigned rports_opened;
 };
 
 /* An IPv6-only host on the native side (no Teredo, no IPv4). */

@@ -269,6 +269,25 @@ exchange(struct sim *s, struct sim_host *a, struct sim_host *b,
 	}
 	o->logged = a->unreachable_logs > 0;
 	snprintf(o->why, sizeof(o->why), "%s", a->last_unreachable);
+	if (verbose)
+		for (unsigned h = 0; h < s->nhosts; h++)
+			for (unsigned i = 0; i < SIM_PEERS; i++) {
+				const struct teredo_peer *p =
+					&s->hosts[h].peers[i];
+
+				if (!p->in_use)
+					continue;
+				printf("# host%u peer: trusted %d mapping "
+				       "%08x:%u path %s rand %u/%u peer-rand "
+				       "%u bubbles %u queue %zu\n",
+				       h, p->trusted, p->mapped_ipv4,
+				       p->mapped_port,
+				       teredo_client_peer_path(
+					       &s->hosts[h].client, p),
+				       p->rand_port, p->rand_port_adv,
+				       p->peer_rand_port, p->bubbles,
+				       p->queue_len);
+			}
 }
 
 static void

@@ -50,6 +50,56 @@ check(enum nat_kind kind, const char *want_tail)
 	sim_fini(&s);
 }
 
+static bool
+answered(struct sim *s, void *arg)
+{
+	(void)s;
+	return ((struct sim_host *)arg)->ping_replies > 0;
+}
+
+/*
+ * Issue 14 point 4: after a ping from kind ka to kind kb, `show state` of
+ * the initiator says what RFC 6081 saw, and `show peers` how the peer was
+ * reached.
+ */
+static void
+check_pair(enum nat_kind ka, enum nat_kind kb, const char *want_state,
+	   const char *want_path)
+{
+	char buf[4096];
+	struct sim s;
+	struct sim_host *a, *b;
+
+	sim_init(&s, 7);
+	a = sim_add_host(&s, ka, NULL);
+	b = sim_add_host(&s, kb, NULL);
+	sim_start(&s);
+	sim_run(&s, s.now_ms + 60000, settled, a);
+	sim_run(&s, s.now_ms + 60000, settled, b);
+	for (uint16_t i = 0; i < 10 && a->ping_replies == 0; i++) {
+		sim_ping(&s, a, b, i);
+		sim_run(&s, s.now_ms + 1000, answered, a);
+	}
+	ok(a->ping_replies > 0 &&
+		   teredo_report_state(&a->client, &info, false, buf,
+				       sizeof(buf)) == 0 &&
+		   strstr(buf, want_state) != NULL,
+	   "show state, %s -> %s: NAT Special Behaviour as seen",
+	   sim_nat_name(ka), sim_nat_name(kb));
+	ok(teredo_report_peers(&a->client, &info, false, buf, sizeof(buf)) ==
+			   0 &&
+		   strstr(buf, want_path) != NULL,
+	   "show peers, %s -> %s: the path the peer was reached by",
+	   sim_nat_name(ka), sim_nat_name(kb));
+	if (strstr(buf, want_path) == NULL)
+		printf("# got:\n%s", buf);
+	ok(teredo_report_peers(&a->client, &info, true, buf, sizeof(buf)) ==
+			   0 &&
+		   strstr(buf, "\"path\":\"") != NULL,
+	   "show peers --json has the path");
+	sim_fini(&s);
+}
+
 int
 main(void)
 {
@@ -57,6 +107,13 @@ main(void)
 	struct sim s;
 	struct sim_host *h;
 
+	check_pair(NAT_PPSYMMETRIC, NAT_PPSYMMETRIC,
+		   "NAT Special Behaviour   : UPNP: No, PortPreserving: Yes\n",
+		   " random port\n");
+	check_pair(NAT_SEQUENTIAL, NAT_PORTRESTRICTED,
+		   "PortPreserving: No, Sequential: Yes\n", " random port\n");
+	check_pair(NAT_RESTRICTED, NAT_FULLCONE, "PortPreserving: Yes\n",
+		   " direct\n");
 	check(NAT_RESTRICTED,
 	      "State                   : qualified\n"
 	      "Client Type             : teredo client\n"
