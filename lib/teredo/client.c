@@ -812,9 +812,9 @@ teredo_node_indirect(struct teredo_client *c, uint64_t now,
 		/* X17: our local address until the peer is trusted. */
 		struct teredo_trailers alt;
 
+		/* X17: and our UPnP reservation (lib/teredo/upnp.h). */
 		teredo_hairpin_trailer(c, p, &alt);
-		teredo_upnp_add_alternate(&c->upnp, &alt); /* and our UPnP
-							      reservation */
+		teredo_upnp_add_alternate(&c->upnp, &alt);
 		teredo_node_bubble_alt(c, 0, p, t.server_ipv4, TEREDO_PORT,
 				       true, p->nonce_sent, p->rand_port_adv,
 				       &alt);
