@@ -5,10 +5,10 @@
  *
  *   teredo_hairpin_trailer   X17: until the peer is trusted, our indirect
  *                            bubbles list our local address:port (and a
- *                            UPnP mapping, when the client has one: hook
- *                            for issue 12 point 5, none yet)
+ *                            UPnP reservation, lib/teredo/upnp.h)
  *   teredo_hairpin_on_indirect  X18: store the peer's list (validated:
- *                            unicast, port != 0, no loopback; at most
+ *                            unicast, port != 0, no loopback, local or on
+ *                            the peer's embedded IPv4; at most
  *                            TEREDO_HAIRPIN_ALT_MAX entries)
  *   teredo_hairpin_direct    X18: direct bubbles to each, echoing the
  *                            peer's nonce, at most one set per
@@ -55,11 +55,24 @@ teredo_hairpin_on_indirect(struct teredo_client *c, struct teredo_peer *p,
 {
 	const struct teredo_trailers *t = &pkt->trailers;
 
-	if (!c->cfg.symmetric_nat_support || t->alt_count == 0)
+	struct teredo_addr src;
+
+	if (!c->cfg.symmetric_nat_support || t->alt_count == 0 ||
+	    teredo_addr_read(&pkt->ip6.src, &src) < 0)
 		return;
 	p->nalt = 0;
 	for (unsigned i = 0;
 	     i < t->alt_count && p->nalt < TEREDO_HAIRPIN_ALT_MAX; i++) {
+		/*
+		 * A local address (not global: behind the same NAT as we
+		 * may be) or one on the peer's own embedded IPv4 (its UPnP
+		 * reservation, RFC 6081 §5.3.3): never a third party's
+		 * global address, which a forged trailer could aim our
+		 * bubbles at (issue 11 A5).
+		 */
+		if (teredo_ipv4_is_global(t->alt[i].ipv4, NULL, 0) &&
+		    t->alt[i].ipv4 != src.mapped_ipv4)
+			continue;
 		if (!alt_valid(t->alt[i].ipv4, t->alt[i].port) ||
 		    (t->alt[i].ipv4 == c->local_ipv4 &&
 		     t->alt[i].port == c->cfg.local_port))
