@@ -83,6 +83,17 @@ seccomp_add_names(scmp_filter_ctx ctx, uint32_t action,
 	return 0;
 }
 
+/* Argument ARG equals VALUE (libseccomp's SCMP_A0() leaves datum_b to
+ * an implicit zero, which clang's -Wmissing-field-initializers rejects). */
+static struct scmp_arg_cmp
+arg_eq(unsigned arg, scmp_datum_t value)
+{
+	struct scmp_arg_cmp c = {
+		.arg = arg, .op = SCMP_CMP_EQ, .datum_a = value, .datum_b = 0};
+
+	return c;
+}
+
 int
 seccomp_policy_apply(const struct seccomp_policy *p)
 {
@@ -105,14 +116,13 @@ seccomp_policy_apply(const struct seccomp_policy *p)
 	for (size_t i = 0; i < p->n_socket_families; i++)
 		if ((rc = seccomp_rule_add(
 			     ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-			     SCMP_A0(SCMP_CMP_EQ,
-				     (scmp_datum_t)p->socket_families[i]))) < 0)
+			     arg_eq(0, (scmp_datum_t)p->socket_families[i]))) <
+		    0)
 			goto out;
 	for (size_t i = 0; i < p->n_ioctls; i++)
 		if ((rc = seccomp_rule_add(
 			     ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-			     SCMP_A1(SCMP_CMP_EQ,
-				     (scmp_datum_t)p->ioctls[i]))) < 0)
+			     arg_eq(1, (scmp_datum_t)p->ioctls[i]))) < 0)
 			goto out;
 	/* Every other family: refused, not fatal (libc probes some). */
 	for (int fam = 0; fam < AF_MAX; fam++) {
@@ -121,9 +131,9 @@ seccomp_policy_apply(const struct seccomp_policy *p)
 		for (size_t i = 0; i < p->n_socket_families; i++)
 			allowed = allowed || p->socket_families[i] == fam;
 		if (!allowed &&
-		    (rc = seccomp_rule_add(
-			     ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fam))) < 0)
+		    (rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+					   SCMP_SYS(socket), 1,
+					   arg_eq(0, (scmp_datum_t)fam))) < 0)
 			goto out;
 	}
 	rc = seccomp_load(ctx);
