@@ -1177,6 +1177,14 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 	}
 	/* RFC 6081 §5.2.4.3: remember the nonce, or zero without one. */
 	p->nonce_received = pkt->trailers.has_nonce ? pkt->trailers.nonce : 0;
+	/* X18: remember its reservation (teredo_upnp_from_reservation). */
+	for (unsigned i = 0; i < pkt->trailers.alt_count; i++)
+		if (teredo_upnp_alternate_usable(&pkt->trailers.alt[i],
+						 src.mapped_ipv4,
+						 src.mapped_port)) {
+			p->upnp_port = pkt->trailers.alt[i].port;
+			break;
+		}
 	p->round_wanted = true;			 /* the peer is still asking */
 	teredo_6081_on_indirect(c, now, p, pkt); /* X10: its Random Port */
 	teredo_hairpin_on_indirect(c, p, pkt);	 /* X18: its local addresses */
@@ -1411,9 +1419,16 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 		return;
 	}
 	was_trusted = p != NULL && p->trusted;
-	if (p != NULL && p->trusted && p->mapped_ipv4 == src_ipv4 &&
-	    p->mapped_port == src_port) {
-		/* §5.2.3 rule 1: a trusted peer from its known mapping. */
+	if (p != NULL && p->trusted &&
+	    ((p->mapped_ipv4 == src_ipv4 && p->mapped_port == src_port) ||
+	     (teredo_addr_read(&pkt->ip6.src, &src) == 0 &&
+	      teredo_upnp_from_reservation(src_ipv4, src_port, src.mapped_ipv4,
+					   p->upnp_port)))) {
+		/*
+		 * §5.2.3 rule 1: a trusted peer from its known mapping, or
+		 * from the UPnP reservation it announced (RFC 6081 §5.3:
+		 * the other path of crossed X18 bubbles, lib/teredo/upnp.h).
+		 */
 	} else if (teredo_addr_read(&pkt->ip6.src, &src) == 0 &&
 		   src.mapped_ipv4 == src_ipv4 && src.mapped_port == src_port &&
 		   teredo_ipv4_is_global(src_ipv4, NULL, 0)) {

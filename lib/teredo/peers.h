@@ -71,6 +71,10 @@ struct teredo_peer {
 	uint32_t nonce_sent; /* RFC 6081 §5.2.1; 0 once the round closed */
 	uint32_t nonce_received;
 	bool symmetric; /* RFC 6081 §5.3.1 Symmetric Peer flag (X6) */
+	/* RFC 6081 §5.3: the UPnP reservation the peer's indirect bubbles
+	 * announce (X18), on its embedded IPv4; 0: none.  A trusted peer's
+	 * packets from there are its own (teredo_upnp_from_reservation). */
+	uint16_t upnp_port;
 	/* RFC 4380 §5.2.9: the nonce of the echo test toward a native peer;
 	 * `bubbles` counts its echoes as it counts bubbles. */
 	bool echo_pending;   /* a test is running */

@@ -71,3 +71,11 @@ teredo_upnp_alternate_usable(const struct teredo_alt_addr *a,
 	return a->ipv4 == embedded_ipv4 && a->port != 0 &&
 	       a->port != embedded_port;
 }
+
+bool
+teredo_upnp_from_reservation(uint32_t src_ipv4, uint16_t src_port,
+			     uint32_t embedded_ipv4, uint16_t reserved_port)
+{
+	return reserved_port != 0 && src_ipv4 == embedded_ipv4 &&
+	       src_port == reserved_port;
+}

@@ -85,6 +85,23 @@ bool teredo_upnp_alternate_usable(const struct teredo_alt_addr *a,
 				  uint16_t embedded_port);
 
 /*
+ * X18 on reception (RFC 6081 §5.3, teredo-spec.md §4.14.2: "the resulting
+ * paths are asymmetric: inbound to the reserved mapping, outbound from a
+ * NAT-chosen port"): did a trusted peer's packet come from the
+ * reservation its indirect bubbles announced (reserved_port, on its
+ * embedded IPv4; 0: none)?  When two UPnP-symmetric clients' indirect
+ * bubbles cross, each X18 bubble opens its own path, and each side may
+ * trust the other on a different one: A sends to B's NAT port of path 1
+ * and is heard from A's reservation; B sends to A's NAT port of path 2
+ * and is heard from B's reservation.  Such a packet is the peer's (as
+ * RFC 4380 §5.2.3 rule 3 takes one from the embedded mapping); where we
+ * send does not change, or the two sides would chase each other.
+ */
+bool teredo_upnp_from_reservation(uint32_t src_ipv4, uint16_t src_port,
+				  uint32_t embedded_ipv4,
+				  uint16_t reserved_port);
+
+/*
  * Q14: the persisted UPnP-Mapped Port is a lib/portmap lease record
  * (portmap_record_format/parse: proto upnp, the IGD's control URL and
  * service, internal and external port), which daemons/teredod/upnp.c

@@ -1065,6 +1065,71 @@ test_upnp(void)
 	   "Q13: a zeroed reservation is not advertised");
 }
 
+/*
+ * The lab's flake (t-upnp-teredo, ua <-> ub: both trusted, 0 replies):
+ * two UPnP-symmetric clients ping each other at once, their indirect
+ * bubbles cross and each answers the other's by X18, to the other's
+ * reservation.  That opens two paths through the NATs: ours, from our
+ * reservation to the NAT port B's X18 bubble came from (B_RANDOM), and
+ * B's, from B's reservation to the NAT port ours came from.  We trust B
+ * at B_RANDOM (B's echo of our nonce came from there), B trusts us at
+ * our NAT port: so B's data reaches us from the other path, from its
+ * reservation B_IP:B_RESERVED.  RFC 6081 §5.3 and teredo-spec.md §4.14.2:
+ * the paths are asymmetric, inbound to the reservation; the old code
+ * dropped that data (DROP_MAPPING) both ways, forever.
+ */
+#define B_IP 0xc6336405u /* 198.51.100.5 */
+#define B_EMBEDDED 7000	 /* what B's server saw */
+#define B_RESERVED 7777	 /* B's reservation (its Alternate Address) */
+#define B_RANDOM 34371	 /* B's NAT toward our reservation */
+
+static void
+test_upnp_crossed_paths(void)
+{
+	struct teredo_client c;
+	struct ip6_addr peer = teredo(SERVER, B_IP, B_EMBEDDED);
+	struct teredo_trailers ind = {
+		.has_nonce = true, .nonce = 0x5eed0b0bu, .alt_count = 1};
+	struct teredo_trailers echo = {.has_nonce = true};
+	const struct teredo_peer *p;
+	size_t before;
+
+	client_new(&c, false);
+	if (teredo_upnp_mapped(&c.upnp, MAPPED_IP, 0x0a000002u, LOCAL_PORT) < 0)
+		abort();
+	qualify(&c);
+	ind.alt[0] = (struct teredo_alt_addr){.ipv4 = B_IP, .port = B_RESERVED};
+	/* We ping B: direct bubble, indirect one with our nonce. */
+	(void)tun_ping(&c, 1000, &peer);
+	p = teredo_client_peer(&c, &peer);
+	if (p == NULL || p->nonce_sent == 0)
+		abort();
+	echo.nonce = p->nonce_sent;
+	/* B's indirect bubble crosses ours: X18 to its reservation. */
+	bubble_from(&c, 1100, &peer, B_IP, B_EMBEDDED, &ind, true);
+	/* B's X18 answer to our reservation, from its NAT's port. */
+	bubble_from(&c, 1200, &peer, B_IP, B_RANDOM, &echo, false);
+	ok(p->trusted && p->mapped_ipv4 == B_IP && p->mapped_port == B_RANDOM,
+	   "crossed X18: B trusted at the NAT port its echo came from");
+	before = ndelivered;
+	udp_echo(&c, 1300, &peer, &c.addr, ICMP6_ECHO_REPLY, NULL, 0, B_IP,
+		 B_RESERVED);
+	udp_echo(&c, 1300, &peer, &c.addr, ICMP6_ECHO_REQUEST, NULL, 0, B_IP,
+		 B_RESERVED);
+	is_int((int)(ndelivered - before), 2,
+	       "RFC 6081 §5.3: a trusted UPnP peer's data from its "
+	       "reservation (the other path) reaches the stack");
+	ok(p->mapped_port == B_RANDOM,
+	   "... and does not re-point where we send (B_RANDOM stays)");
+	before = ndelivered;
+	udp_echo(&c, 1400, &peer, &c.addr, ICMP6_ECHO_REQUEST, NULL, 0, B_IP,
+		 B_RESERVED + 1);
+	udp_echo(&c, 1400, &peer, &c.addr, ICMP6_ECHO_REQUEST, NULL, 0,
+		 B_IP + 1, B_RESERVED);
+	ok(ndelivered == before,
+	   "other ports and addresses are still dropped (X4)");
+}
+
 int
 main(void)
 {
@@ -1079,5 +1144,6 @@ main(void)
 	test_relay_overload_one_source();
 	test_no_amplification();
 	test_upnp();
+	test_upnp_crossed_paths();
 	return done_testing();
 }

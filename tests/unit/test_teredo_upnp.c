@@ -87,6 +87,15 @@ test_peers(void)
 	   "X7: UPnP mapping not zero");
 	u = (struct teredo_upnp){0};
 	ok(!teredo_upnp_send_embedded(&u, true, true), "X7: UPnP off");
+
+	ok(teredo_upnp_from_reservation(EXT, 3545, EXT, 3545),
+	   "X18: from the announced reservation on the embedded IPv4");
+	ok(!teredo_upnp_from_reservation(EXT, 3546, EXT, 3545),
+	   "X18: another port is not the reservation");
+	ok(!teredo_upnp_from_reservation(EXT + 1, 3545, EXT, 3545),
+	   "X18: another address is not the reservation");
+	ok(!teredo_upnp_from_reservation(EXT, 0, EXT, 0),
+	   "X18: no reservation announced: none");
 }
 
 /* Q14: the record teredod keeps while the mapping lives, round trip. */
