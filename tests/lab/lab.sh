@@ -726,6 +726,13 @@ lab_stop_pid() {
 }
 
 # Polls "cmd..." every 0.2 s until it succeeds or SECONDS pass.
+# lab_tcp_listening NAME PORT: something listens on TCP PORT in host NAME
+# (a receiver is up before its sender connects; a loaded machine may take
+# more than a second to start one).
+lab_tcp_listening() {
+	lab_exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q .
+}
+
 lab_wait_for() {
 	local secs=$1 i n
 	shift

@@ -71,7 +71,12 @@ tcp_batch() {
 			>"$LAB_DIR/tcp-$a-$b.recv" 2>&1 &
 		jobs_+=($!)
 	done
-	sleep 1
+	# Each receiver listening before its sender connects (a loaded
+	# machine may take more than a second to start them all).
+	for x in "$@"; do
+		read -r a b addr port <<<"$x"
+		lab_wait_for 10 lab_tcp_listening "$b" "$port" || true
+	done
 	for x in "$@"; do
 		read -r a b addr port <<<"$x"
 		lab_exec "$a" timeout 40 python3 "$here/tcpxfer.py" send \
