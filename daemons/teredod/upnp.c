@@ -10,7 +10,13 @@
 #include "sys/log.h"
 #include "sys/upnpkeep.h"
 
-#define UPNP_DISCOVER_MS 2000
+/*
+ * Per SSDP search type: miniupnpc tries four in turn when no IGD answers,
+ * and teredod waits for the answer before it qualifies, so this is a
+ * quarter of the start-up delay on a network without UPnP (an IGD on the
+ * link answers within milliseconds).
+ */
+#define UPNP_DISCOVER_MS 1000
 #define UPNP_WAIT_MS 10000 /* discovery + the HTTP exchanges */
 #define PATH_MAX_LEN 4096
 
