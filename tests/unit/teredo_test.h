@@ -2,7 +2,25 @@
 #ifndef SHIPWORM_TESTS_TEREDO_TEST_H
 #define SHIPWORM_TESTS_TEREDO_TEST_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "teredo/addr.h"
+
+/* The state machines' `random` callback for tests: a deterministic
+ * xorshift64 stream, so that every run draws the same nonces. */
+static inline void
+test_random_fill(uint64_t *state, void *buf, size_t n)
+{
+	uint8_t *p = buf;
+
+	for (size_t i = 0; i < n; i++) {
+		*state ^= *state << 13;
+		*state ^= *state >> 7;
+		*state ^= *state << 17;
+		p[i] = (uint8_t)*state;
+	}
+}
 
 /* The Teredo address of `ipv4:port` served by `server` (flags 0). */
 static inline struct ip6_addr

@@ -95,15 +95,8 @@ io_address(void *ctx, const struct ip6_addr *addr)
 static void
 io_random(void *ctx, void *buf, size_t n)
 {
-	uint8_t *p = buf;
-
 	(void)ctx;
-	for (size_t i = 0; i < n; i++) {
-		rng ^= rng << 13;
-		rng ^= rng >> 7;
-		rng ^= rng << 17;
-		p[i] = (uint8_t)rng;
-	}
+	test_random_fill(&rng, buf, n);
 }
 
 static const struct teredo_client_io io = {
