@@ -468,25 +468,21 @@ peer_set_retry(struct teredo_client *c, struct teredo_peer *p, uint64_t when)
  * Creates the entry for `addr` (which has none), making room by the
  * eviction policy of lib/teredo/peers.h (RFC 4380 §7.3.3: a bounded list).
  * `asked`: the stack (a relay: the native side) wants it; `src_ipv4`:
- * `src_port` the source it counts against (A1), 0 for none.  NULL, the
- * refusal counted as a drop, when refused.
+ * `src_port` the source it counts against (A1), 0 for none.  NULL when
+ * refused, `*why` saying why; the caller decides whether that is a drop.
  */
-struct teredo_peer *
-teredo_node_peer_new(struct teredo_client *c, uint64_t now,
-		     const struct ip6_addr *addr, bool asked, uint32_t src_ipv4,
-		     uint16_t src_port, enum teredo_peers_refusal *why)
+static struct teredo_peer *
+peer_try_new(struct teredo_client *c, uint64_t now, const struct ip6_addr *addr,
+	     bool asked, uint32_t src_ipv4, uint16_t src_port,
+	     enum teredo_peers_refusal *why)
 {
 	struct teredo_peer *p;
 	struct teredo_addr t;
 
 	p = teredo_peers_new(&c->peers, now, addr, asked, src_ipv4, src_port,
 			     why);
-	if (p == NULL) {
-		teredo_node_drop(c, *why == TEREDO_PEERS_SOURCE_FULL
-					    ? TEREDO_CLIENT_DROP_SOURCE_LIMIT
-					    : TEREDO_CLIENT_DROP_PEERS_FULL);
+	if (p == NULL)
 		return NULL;
-	}
 	/* RFC 4380 §5.2.6: a new entry may bubble at once. */
 	p->last_rx_ms = p->last_tx_ms = now - TEREDO_PEER_VALID_MS;
 	p->last_bubble_ms = p->last_tx_ms;
@@ -495,6 +491,22 @@ teredo_node_peer_new(struct teredo_client *c, uint64_t now,
 		p->mapped_ipv4 = t.mapped_ipv4;
 		p->mapped_port = t.mapped_port;
 	}
+	return p;
+}
+
+/* peer_try_new(), a refusal counted as a drop. */
+struct teredo_peer *
+teredo_node_peer_new(struct teredo_client *c, uint64_t now,
+		     const struct ip6_addr *addr, bool asked, uint32_t src_ipv4,
+		     uint16_t src_port, enum teredo_peers_refusal *why)
+{
+	struct teredo_peer *p =
+		peer_try_new(c, now, addr, asked, src_ipv4, src_port, why);
+
+	if (p == NULL)
+		teredo_node_drop(c, *why == TEREDO_PEERS_SOURCE_FULL
+					    ? TEREDO_CLIENT_DROP_SOURCE_LIMIT
+					    : TEREDO_CLIENT_DROP_PEERS_FULL);
 	return p;
 }
 
@@ -527,15 +539,12 @@ peer_get_proven(struct teredo_client *c, uint64_t now,
 		const struct ip6_addr *addr, uint32_t src_ipv4,
 		uint16_t src_port)
 {
-	uint64_t drops[TEREDO_CLIENT_DROP_COUNT];
-	struct teredo_peer *p;
+	enum teredo_peers_refusal why;
+	struct teredo_peer *p = peer_find(c, addr);
 
-	memcpy(drops, c->stats.drops, sizeof(drops));
-	p = peer_get_inbound(c, now, addr, src_ipv4, src_port);
-	if (p == NULL) {
-		memcpy(c->stats.drops, drops, sizeof(drops));
+	if (p == NULL && (p = peer_try_new(c, now, addr, false, src_ipv4,
+					   src_port, &why)) == NULL)
 		c->stats.stateless_accepts++;
-	}
 	return p;
 }
 
