@@ -294,7 +294,12 @@ usage(FILE *f, int status)
 		"      --desktop          share this X display too (x11vnc, "
 		"view only until you\n"
 		"                         give control; the Helper runs "
-		"assist help --desktop)\n",
+		"assist help --desktop)\n"
+		"      --no-portmap       do not ask the router (UPnP IGD, "
+		"NAT-PMP, PCP) for a\n"
+		"                         mapping of the IPv4 port (default: "
+		"ask, offer it as a\n"
+		"                         candidate, delete it at the end)\n",
 		DEFAULT_TEREDO_SOCKET);
 	return status;
 }
@@ -335,6 +340,7 @@ offer_main(int argc, char **argv)
 		{"allow-files", required_argument, NULL, 'F'},
 		{"allow-files-rw", required_argument, NULL, 'W'},
 		{"desktop", no_argument, NULL, 'K'},
+		{"no-portmap", no_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -346,7 +352,7 @@ offer_main(int argc, char **argv)
 	char secret[ASSIST_SECRET_TEXT], when[ASSIST_TIME_TEXT];
 	char hostkey[ASSIST_HOSTKEY_TEXT], fp[128];
 	long ttl = DEFAULT_TTL_S, port = 0;
-	bool native = true, attach = true, desktop = false;
+	bool native = true, attach = true, desktop = false, portmap = true;
 	ssh_key key = NULL;
 	char *b64 = NULL;
 	size_t len;
@@ -403,6 +409,9 @@ offer_main(int argc, char **argv)
 			break;
 		case 'K': /* long option only */
 			desktop = true;
+			break;
+		case 'M': /* long option only */
+			portmap = false;
 			break;
 		case 'h':
 			return usage(stdout, 0);
@@ -493,6 +502,7 @@ offer_main(int argc, char **argv)
 		return 1;
 	}
 	o->listening = true;
+	portmap_cand_setup(o, portmap, dir != NULL);
 	if ((rc = assist_invite_format(&o->inv, text, sizeof(text), &len)) <
 		    0 ||
 	    (rc = assist_invite_format_line(&o->inv, line, sizeof(line))) < 0 ||
@@ -650,6 +660,7 @@ offer_main(int argc, char **argv)
 	offer_log(o, "offer closed: %s",
 		  o->end_reason ? o->end_reason : "stopped");
 	cand_close_listeners(o, "offer closed");
+	portmap_cand_stop(o);
 	ctl_close_all(o);
 	ssh_event_remove_fd(o->event, o->ctl_fd);
 	fd_close(o->ctl_fd);

@@ -9,6 +9,7 @@
  *   offer_chat.c     chat both ways
  *   offer_ctl.c      the control socket (assist ctl, F12, the prompts)
  *   offer_cand.c     candidates (native, Teredo) and their listeners
+ *   offer_portmap.c  the router's port mapping as a candidate (its keeper)
  *   offer_desktop.c  the desktop (x11vnc) and the desktop dialogs (zenity)
  *   chanq.c          bounded queues between channels and fds
  *
@@ -257,6 +258,10 @@ MUST_CHECK int desktop_connect(struct offer *o, int *fd);
 void cand_gather(struct offer *o, const char *teredo_sock, bool native);
 MUST_CHECK int cand_listen_all(struct offer *o, uint16_t want_port);
 void cand_close_listeners(struct offer *o, const char *why);
+/* offer_portmap.c (issue 12): the router's mapping as a candidate; setup
+ * forks its keeper (before the loop), stop deletes it (close + poll). */
+void portmap_cand_setup(struct offer *o, bool on, bool dir_given);
+void portmap_cand_stop(struct offer *o);
 /* The engine's source key of a peer: its IPv4 address, a Teredo client's
  * mapped address, else its IPv6 /64. */
 size_t cand_source_key(const struct tcp_endpoint *ep,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/strbuf.h"
+#include "natcheck/natcheck.h"
 #include "wire/rd.h"
 #include "wire/wr.h"
 
@@ -419,6 +420,12 @@ parse_cand(struct rd *sub, struct assist_cand *c)
 		c->kind = ASSIST_CAND_IPV6, c->is_v6 = true;
 	else if (rd_match(sub, "ipv4 "))
 		c->kind = ASSIST_CAND_IPV4;
+	else if (rd_match(sub, "upnp "))
+		c->kind = ASSIST_CAND_UPNP;
+	else if (rd_match(sub, "natpmp "))
+		c->kind = ASSIST_CAND_NATPMP;
+	else if (rd_match(sub, "pcp "))
+		c->kind = ASSIST_CAND_PCP;
 	else
 		return -EBADMSG;
 	if (!c->is_v6) {
@@ -427,6 +434,11 @@ parse_cand(struct rd *sub, struct assist_cand *c)
 		/* Unicast only: not 0/8, not multicast or reserved. */
 		if ((c->a4 >> 24) == 0 || c->a4 >= 0xe0000000u ||
 		    (c->a4 >> 24) == 127)
+			return -EBADMSG;
+		/* A router's mapping is only worth its name on a global
+		 * address (the offer never maps otherwise, issue 12). */
+		if (assist_cand_is_mapped(c->kind) &&
+		    !natcheck_is_global_ipv4(c->a4))
 			return -EBADMSG;
 		return parse_port(sub, &c->port);
 	}
@@ -506,8 +518,9 @@ parse_field(struct rd *line, struct assist_invite *inv, unsigned *seen,
 		if (inv->cand_count == ASSIST_CAND_MAX)
 			FAIL(-EMSGSIZE, "more than 8 candidates");
 		if (parse_cand(line, &inv->cand[inv->cand_count]) < 0)
-			FAIL(-EBADMSG, "cand: want 'teredo|ipv6 [ADDR]:PORT' "
-				       "or 'ipv4 A.B.C.D:PORT'");
+			FAIL(-EBADMSG,
+			     "cand: want 'teredo|ipv6 [ADDR]:PORT' "
+			     "or 'ipv4|upnp|natpmp|pcp A.B.C.D:PORT'");
 		inv->cand_count++;
 		return 0;
 	}
@@ -662,8 +675,21 @@ assist_cand_kind_name(enum assist_cand_kind kind)
 		return "ipv6";
 	case ASSIST_CAND_IPV4:
 		return "ipv4";
+	case ASSIST_CAND_UPNP:
+		return "upnp";
+	case ASSIST_CAND_NATPMP:
+		return "natpmp";
+	case ASSIST_CAND_PCP:
+		return "pcp";
 	}
 	return "?";
+}
+
+bool
+assist_cand_is_mapped(enum assist_cand_kind kind)
+{
+	return kind == ASSIST_CAND_UPNP || kind == ASSIST_CAND_NATPMP ||
+	       kind == ASSIST_CAND_PCP;
 }
 
 void

@@ -19,6 +19,11 @@
  *   user=helper                                    <- optional
  *   cand=teredo [2001:0:c000:20a::1]:40001         <- 1..8, in the User's
  *   cand=ipv4 10.3.0.2:40001                          order of preference
+ *   cand=upnp 11.0.0.7:40001                       <- a port mapping on the
+ *                                                     User's router (issue
+ *                                                     12): upnp, natpmp or
+ *                                                     pcp; TCP; the address
+ *                                                     must be global
  *
  * The host key is the whole public key (an OpenSSH known_hosts line needs
  * it; its SHA-256 is the fingerprint users compare).  Its base64 is the
@@ -73,11 +78,19 @@ enum assist_cand_kind {
 	ASSIST_CAND_TEREDO, /* the Teredo address (RFC 4380), from teredod */
 	ASSIST_CAND_IPV6,   /* a native global IPv6 address */
 	ASSIST_CAND_IPV4,   /* an IPv4 address of the User's host */
+	/* A TCP port mapping the User's router granted (issue 12 point 4):
+	 * its global external IPv4 address and port, by the protocol named. */
+	ASSIST_CAND_UPNP,   /* UPnP IGD AddPortMapping */
+	ASSIST_CAND_NATPMP, /* NAT-PMP (RFC 6886) */
+	ASSIST_CAND_PCP,    /* PCP MAP (RFC 6887) */
 };
+
+/* upnp, natpmp, pcp: a router's mapping (IPv4, global). */
+bool assist_cand_is_mapped(enum assist_cand_kind kind);
 
 struct assist_cand {
 	enum assist_cand_kind kind;
-	bool is_v6;	    /* teredo and ipv6: a6; ipv4: a4 */
+	bool is_v6;	    /* teredo and ipv6: a6; ipv4 and mapped: a4 */
 	struct ip6_addr a6; /* wire bytes */
 	uint32_t a4;	    /* host order */
 	uint16_t port;	    /* never 0 */
@@ -125,7 +138,7 @@ MUST_CHECK int assist_invite_format_line(const struct assist_invite *inv,
 MUST_CHECK int assist_invite_check_time(const struct assist_invite *inv,
 					int64_t now_s);
 
-/* "teredo [2001:0:...]:40001" / "ipv4 10.3.0.2:40001". */
+/* "teredo [2001:0:...]:40001" / "ipv4 10.3.0.2:40001" / "upnp ...". */
 void assist_cand_format(const struct assist_cand *c,
 			char out[static ASSIST_CAND_TEXT]);
 const char *assist_cand_kind_name(enum assist_cand_kind kind);

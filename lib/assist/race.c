@@ -14,12 +14,17 @@ assist_race_init(struct assist_race *r, const struct assist_cand *cand,
 	memset(r, 0, sizeof(*r));
 	if (n > ASSIST_CAND_MAX)
 		n = ASSIST_CAND_MAX;
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n; i++)
 		if (cand[i].is_v6)
 			v6[n6++] = i;
-		else
+	/* IPv4: a router's mapping (global, reachable from anywhere) before
+	 * the host's own addresses (mostly private: reachable on its LAN). */
+	for (unsigned i = 0; i < n; i++)
+		if (!cand[i].is_v6 && assist_cand_is_mapped(cand[i].kind))
 			v4[n4++] = i;
-	}
+	for (unsigned i = 0; i < n; i++)
+		if (!cand[i].is_v6 && !assist_cand_is_mapped(cand[i].kind))
+			v4[n4++] = i;
 	/* RFC 8305 §4: interleave the families, preferred (IPv6) first. */
 	while (r->n < n) {
 		if (i6 < n6)

@@ -59,7 +59,11 @@ struct assist_race {
 /*
  * Orders n candidates (at most ASSIST_CAND_MAX; more are ignored): IPv6
  * first, then the families alternate, each in the invitation's order
- * (RFC 8305 §4, First Address Family Count 1).  delay_ms below
+ * (RFC 8305 §4, First Address Family Count 1), except that in the IPv4
+ * family a router's mapping (upnp, natpmp, pcp: a global address, the one
+ * a Helper elsewhere on the Internet can reach) comes before the host's
+ * own addresses (usually private: only a Helper on the same LAN reaches
+ * them, and that one loses at most one Connection Attempt Delay).  delay_ms below
  * ASSIST_RACE_DELAY_MIN_MS is raised to it; the race fails timeout_ms
  * after now_ms.
  */

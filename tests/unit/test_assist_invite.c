@@ -91,6 +91,29 @@ test_vector(void)
 	       0, "hostkey base64 parses");
 	is_mem(key, 32, inv.hostkey, 32, "and gives the same key");
 
+	/* The router's mappings (issue 12 point 4): IPv4, global. */
+	is_int(parse(with_line("cand=ipv4", "cand=upnp 11.0.0.7:40003\n"
+					    "cand=natpmp 198.51.100.9:1\n"
+					    "cand=pcp 203.0.113.250:65535"),
+		     &inv, &e),
+	       0, "upnp, natpmp and pcp candidates parse");
+	is_int(inv.cand_count, 5, "five candidates");
+	is_int(inv.cand[2].kind, ASSIST_CAND_UPNP, "upnp");
+	is_int(inv.cand[2].a4, 0x0b000007, "upnp address");
+	is_int(inv.cand[2].port, 40003, "upnp port");
+	ok(!inv.cand[2].is_v6, "upnp is IPv4");
+	is_int(inv.cand[3].kind, ASSIST_CAND_NATPMP, "natpmp");
+	is_int(inv.cand[4].kind, ASSIST_CAND_PCP, "pcp");
+	is_int(inv.cand[4].a4, 0xcb0071fa, "pcp address");
+	is_int(inv.cand[4].port, 65535, "pcp port");
+	assist_cand_format(&inv.cand[3], text);
+	ok(strcmp(text, "natpmp 198.51.100.9:1") == 0, "natpmp formats: %s",
+	   text);
+	ok(assist_cand_is_mapped(ASSIST_CAND_PCP) &&
+		   !assist_cand_is_mapped(ASSIST_CAND_IPV4) &&
+		   !assist_cand_is_mapped(ASSIST_CAND_TEREDO),
+	   "mapped kinds");
+
 	/* CRLF, comments and blank lines; Unix seconds for expires. */
 	is_int(parse("shipworm-assist 1\r\n# "
 		     "note\r\n\r\nid=0000000000000001\r\n"
@@ -174,6 +197,20 @@ test_errors(void)
 		 "multicast IPv4"},
 		{"cand=ipv4", "cand=lan 10.3.0.2:1", -EBADMSG,
 		 "unknown candidate kind"},
+		{"cand=ipv4", "cand=upnp 10.3.0.2:1", -EBADMSG,
+		 "a mapping on a private address"},
+		{"cand=ipv4", "cand=natpmp 100.64.0.1:1", -EBADMSG,
+		 "a mapping on a shared (CGN) address"},
+		{"cand=ipv4", "cand=pcp 192.168.1.1:1", -EBADMSG,
+		 "a mapping on 192.168/16"},
+		{"cand=ipv4", "cand=upnp 0.0.0.0:1", -EBADMSG,
+		 "a mapping on 0.0.0.0"},
+		{"cand=ipv4", "cand=upnp 11.0.0.1:0", -EBADMSG,
+		 "a mapping on port 0"},
+		{"cand=ipv4", "cand=upnp [2001:db8::1]:1", -EBADMSG,
+		 "a mapping on an IPv6 address"},
+		{"cand=ipv4", "cand=UPNP 11.0.0.1:1", -EBADMSG,
+		 "candidate kinds are lowercase"},
 		{"user=", "relay=relay.example.org:443", -EBADMSG,
 		 "unknown key (fail closed)"},
 		{"user=", "secret=W6VXUWIHZKGL2MCHGBK6H45U3E", -EBADMSG,
@@ -262,6 +299,26 @@ test_round_trip(void)
 		line[17] = '!';
 		is_int(parse(line, &back, NULL), -EBADMSG,
 		       "one-line form: not base64url");
+	}
+	{
+		static const char mapped[] = "cand=upnp 11.0.0.7:40003\n"
+					     "cand=natpmp 198.51.100.9:1\n"
+					     "cand=pcp 203.0.113.250:65535";
+		struct assist_invite m;
+
+		if (parse(with_line("cand=ipv4", mapped), &m, NULL) != 0)
+			abort();
+		is_int(assist_invite_format(&m, text, sizeof(text), &len), 0,
+		       "mapped candidates format");
+		ok(strstr(text, mapped) != NULL, "as they were read");
+		is_int(assist_invite_format_line(&m, line, sizeof(line)), 0,
+		       "one-line form with mapped candidates");
+		is_int(parse(line, &back, NULL), 0, "parses");
+		ok(memcmp(&m, &back, sizeof(m)) == 0, "to the same invitation");
+		m.cand[2].a4 = 0x0a000001;
+		is_int(assist_invite_format(&m, text, sizeof(text), &len),
+		       -EINVAL,
+		       "format refuses a mapping on a private address");
 	}
 	is_int(assist_invite_format(&inv, text, 100, &len), -ENOBUFS,
 	       "format into a small buffer: -ENOBUFS");
@@ -378,6 +435,20 @@ test_race(void)
 	assist_race_result(&r, 3, 0, 1401);
 	is_int(r.winner, 2, "a later connection does not replace the winner");
 	is_int(r.error[0], -ECONNREFUSED, "the failure is kept for the report");
+
+	/* IPv4: a router's mapping before the host's own addresses. */
+	{
+		struct assist_cand m[4] = {cand(false), cand(true), cand(false),
+					   cand(false)};
+
+		m[2].kind = ASSIST_CAND_UPNP;
+		m[3].kind = ASSIST_CAND_PCP;
+		assist_race_init(&r, m, 4, 0, 250, 15000);
+		ok(r.order[0] == 1 && r.order[1] == 2 && r.order[2] == 3 &&
+			   r.order[3] == 0,
+		   "order: IPv6, upnp, pcp, host IPv4 (%u %u %u %u)",
+		   r.order[0], r.order[1], r.order[2], r.order[3]);
+	}
 
 	assist_race_init(&r, c, 2, 0, 10, 15000);
 	is_int(r.delay_ms, ASSIST_RACE_DELAY_MIN_MS, "delay raised to 100 ms");

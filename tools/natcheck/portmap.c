@@ -18,7 +18,7 @@
 
 #include "base/strbuf.h"
 #include "natcheck_tool.h"
-#include "portlease.h"
+#include "sys/portlease.h"
 #include "sys/ev.h"
 #include "sys/path.h"
 
