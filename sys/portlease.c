@@ -377,6 +377,27 @@ keep_record_path(const struct portlease_keep_opts *o, pid_t pid, char *out,
 	snprintf(out, cap, "%s/portmap-%ld.lease", o->record_dir, (long)pid);
 }
 
+/* Whether keeper pid still runs: not when gone, nor when a zombie (its
+ * parent, init or a subreaper, need not reap it at once; some don't). */
+static bool
+keep_pid_alive(long pid)
+{
+	char path[64], buf[1024], *p;
+	size_t len = 0;
+	int rc;
+
+	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	/* "pid (comm) S ...": the state is all we need (-EFBIG is fine). */
+	rc = path_read(path, buf, sizeof(buf) - 1, &len);
+	if (rc < 0 && rc != -EFBIG)
+		return true; /* cannot tell: never delete a live lease */
+	buf[len] = '\0';
+	p = strrchr(buf, ')');
+	return p == NULL || p[1] != ' ' || (p[2] != 'Z' && p[2] != 'X');
+}
+
 /* Records of keepers that are gone: delete their mappings. */
 static void
 keep_remove_stale(struct keep *k)
@@ -399,7 +420,7 @@ keep_remove_stale(struct keep *k)
 			continue;
 		/* A keeper still alive (or a PID reused since: then it waits
 		 * for a later start; never delete a live lease). */
-		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		if (keep_pid_alive(pid))
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s",
 				     k->o->record_dir,
