@@ -468,6 +468,16 @@ keeper(const struct portlease_keep_opts *o, int hold, int report)
 		if (fd != hold && fd != report)
 			(void)close(fd);
 	(void)setsid();
+	/* Not the User's terminal (tmux owns it once attached): its log is
+	 * log_path; nothing a library prints reaches the screen. */
+	{
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		for (int fd = 0; null >= 0 && fd < 3; fd++)
+			(void)dup2(null, fd);
+		if (null > 2)
+			(void)close(null);
+	}
 	{
 		sigset_t none;
 
