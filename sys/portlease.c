@@ -447,6 +447,14 @@ keep_remove_stale(struct keep *k)
 	closedir(d);
 }
 
+static uint64_t
+keep_renew_ms(const struct portlease_keep_opts *o, const struct portlease *l)
+{
+	if (o->renew_s != 0)
+		return (uint64_t)o->renew_s * 1000u;
+	return portmap_renew_ms(l->lease_s);
+}
+
 /* The keeper: never returns. */
 static void
 keeper(const struct portlease_keep_opts *o, int hold, int report)
@@ -528,7 +536,7 @@ keeper(const struct portlease_keep_opts *o, int hold, int report)
 			 ext, l.rec.external_port, in, o->int_port,
 			 portmap_proto_name(l.rec.proto), l.lease_s,
 			 l.lease_s ? "" : " (permanent: deleted at the end)");
-		next_ms = portmap_renew_ms(l.lease_s);
+		next_ms = keep_renew_ms(o, &l);
 	} else {
 		keep_log(&k, "no mapping: %s", res.why);
 	}
@@ -556,7 +564,7 @@ keeper(const struct portlease_keep_opts *o, int hold, int report)
 				keep_log(&k, "renewed (%s), lease %u s",
 					 portmap_proto_name(l.rec.proto),
 					 l.lease_s);
-				next_ms = portmap_renew_ms(l.lease_s);
+				next_ms = keep_renew_ms(o, &l);
 			} else {
 				keep_log(&k,
 					 "renewal failed (%s); again in "

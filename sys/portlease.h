@@ -84,6 +84,7 @@ struct portlease_keep_opts {
 	uint32_t gateway;	/* 0: the default IPv4 gateway */
 	uint16_t int_port;	/* TCP port of this host */
 	uint32_t lease_s;	/* asked for (at least PORTMAP_LEASE_MIN_S) */
+	uint32_t renew_s;	/* 0: portmap_renew_ms(granted); else every S */
 	const char *record_dir; /* NULL: no record, no stale removal */
 	const char *log_path;	/* NULL: no log */
 };

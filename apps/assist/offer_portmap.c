@@ -74,6 +74,12 @@ portmap_cand_setup(struct offer *o, bool on, bool dir_given)
 		offer_log(o, "no port-mapping candidate: --no-portmap");
 		return;
 	}
+	/* For tests: renew every S seconds rather than at half the lease. */
+	if (getenv("SHIPWORM_PORTMAP_RENEW_S") != NULL) {
+		long v = strtol(getenv("SHIPWORM_PORTMAP_RENEW_S"), NULL, 10);
+
+		opts.renew_s = v > 0 && v < 86400 ? (uint32_t)v : 0;
+	}
 	for (unsigned i = 0; i < inv->cand_count && opts.int_port == 0; i++)
 		if (inv->cand[i].kind == ASSIST_CAND_IPV4)
 			opts.int_port = inv->cand[i].port;
