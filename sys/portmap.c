@@ -39,9 +39,23 @@ portmap_upnp_discover(int timeout_ms, struct portmap_upnp *u)
 	char lan[64] = "", ext[64] = "";
 	int err = 0, r;
 
+	/*
+	 * upnpDiscover()'s four search types, but all sent at once and
+	 * answered within one timeout (searchalltypes = 1): without an IGD
+	 * the search takes timeout_ms, not four times it (teredod waits for
+	 * it before qualifying, assist offer before its invitation).
+	 */
+	static const char *const types[] = {
+		"urn:schemas-upnp-org:device:InternetGatewayDevice:1",
+		"urn:schemas-upnp-org:service:WANIPConnection:1",
+		"urn:schemas-upnp-org:service:WANPPPConnection:1",
+		"upnp:rootdevice",
+		NULL,
+	};
+
 	memset(u, 0, sizeof(*u));
-	devs = upnpDiscover(timeout_ms, NULL, NULL, UPNP_LOCAL_PORT_ANY, 0, 2,
-			    &err);
+	devs = upnpDiscoverDevices(types, timeout_ms, NULL, NULL,
+				   UPNP_LOCAL_PORT_ANY, 0, 2, &err, 1);
 	if (devs == NULL)
 		return -ENOENT;
 	memset(&urls, 0, sizeof(urls));

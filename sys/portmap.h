@@ -27,9 +27,11 @@ struct portmap_upnp {
 };
 
 /*
- * SSDP discovery (multicast, and the minissdpd socket if any), the IGD's
- * description and GetExternalIPAddress, within about timeout_ms plus the
- * HTTP exchanges (miniupnpc bounds each).  -ENOENT: no IGD answered.
+ * SSDP discovery (multicast, and the minissdpd socket if any; the four
+ * search types of upnpDiscover() sent at once, so no IGD costs timeout_ms,
+ * not four times it), the IGD's description and GetExternalIPAddress,
+ * within about timeout_ms plus the HTTP exchanges (miniupnpc bounds each).
+ * -ENOENT: no IGD answered.
  */
 MUST_CHECK int portmap_upnp_discover(int timeout_ms, struct portmap_upnp *u);
 

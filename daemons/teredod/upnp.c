@@ -11,10 +11,11 @@
 #include "sys/upnpkeep.h"
 
 /*
- * Per SSDP search type: miniupnpc tries four in turn when no IGD answers,
- * and teredod waits for the answer before it qualifies, so this is a
- * quarter of the start-up delay on a network without UPnP (an IGD on the
- * link answers within milliseconds).
+ * The SSDP search (its four types at once, sys/portmap.c): teredod waits
+ * for the answer before it qualifies (RFC 6081 §5.3.3: the reservation
+ * comes first), so this is the start-up delay on a network without UPnP
+ * (it was four times this while miniupnpc searched one type after the
+ * other); an IGD on the link answers within milliseconds.
  */
 #define UPNP_DISCOVER_MS 1000
 #define UPNP_WAIT_MS 10000 /* discovery + the HTTP exchanges */
