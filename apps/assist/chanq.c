@@ -21,11 +21,48 @@ void
 chanq_reset(struct chanq *q)
 {
 	q->head = q->len = 0;
-	q->eof = false;
+	q->eof = false; /* the filter stays: the stream goes on */
+}
+
+static size_t chanq_push_raw(struct chanq *q, const void *data, size_t n);
+
+/* The Helper's viewer toward the desktop: through the RFB filter, the
+ * control decision taken now (offer_desktop.c), at the bytes' arrival. */
+static size_t
+chanq_push_rfb(struct chanq *q, const uint8_t *p, size_t n)
+{
+	uint8_t out[ASSIST_RFB_OUT_MAX(4096)];
+	size_t done = 0;
+
+	while (done < n && !q->rfb_bad) {
+		size_t k = n - done, got;
+
+		/* What passes never exceeds the room left. */
+		if (chanq_space(q) <= ASSIST_RFB_HDR_MAX)
+			break;
+		if (k > chanq_space(q) - ASSIST_RFB_HDR_MAX)
+			k = chanq_space(q) - ASSIST_RFB_HDR_MAX;
+		if (k > 4096)
+			k = 4096;
+		if (assist_rfb_filter_feed(q->rfb, desktop_may_input(),
+					   p + done, k, out, &got) < 0)
+			q->rfb_bad = true;
+		(void)chanq_push_raw(q, out, got);
+		done += k;
+	}
+	/* After a bad stream everything is taken, and dropped. */
+	return q->rfb_bad ? n : done;
 }
 
 size_t
 chanq_push(struct chanq *q, const void *data, size_t n)
+{
+	return q->rfb != NULL ? chanq_push_rfb(q, data, n)
+			      : chanq_push_raw(q, data, n);
+}
+
+static size_t
+chanq_push_raw(struct chanq *q, const void *data, size_t n)
 {
 	const uint8_t *p = data;
 	size_t done = 0;
