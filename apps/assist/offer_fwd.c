@@ -122,8 +122,14 @@ fwd_on_message(ssh_session s, ssh_message m, void *arg)
 			  : tcp_connect_start(&ep, &fd);
 		if (rc < 0) {
 			assist_session_chan_closed(&o->eng, slot);
-			offer_log(o, "forwarding to 127.0.0.1:%d: %s", port,
-				  strerror(-rc));
+			if (desk)
+				offer_log(o,
+					  "refused forwarding to %s:%d: the "
+					  "desktop is not shared (%s)",
+					  h, port, strerror(-rc));
+			else
+				offer_log(o, "forwarding to 127.0.0.1:%d: %s",
+					  port, strerror(-rc));
 			return 1;
 		}
 		memset(f, 0, sizeof(*f));

@@ -17,8 +17,9 @@
  *   apply.  Other compositors (GNOME's Mutter, KDE's KWin) offer none of
  *   those protocols: a desktop named in $XDG_CURRENT_DESKTOP as one of
  *   them is refused at once with a clear message; any other is found out
- *   when wayvnc ends saying "Compositor doesn't support screencopy"
- *   (vnc_explain turns its log into the same message).
+ *   when wayvnc ends saying the virtual pointer, keyboard or screencopy
+ *   protocol is missing (vnc_explain turns its log into the same
+ *   message; t-desktop-wayland checks with a compositor that has none).
  *
  *   An X11 session ($DISPLAY only): x11vnc, see vnc_prepare.
  *
@@ -248,15 +249,22 @@ vnc_explain(const struct vnc_server *v, char *out, size_t cap)
 	else if (rc < 0)
 		return;
 	log[len] = '\0';
+	/* wayvnc 0.5 checks the virtual pointer and keyboard first, then
+	 * screencopy: any of them missing is a compositor that is not
+	 * wlroots-based. */
 	if (v->kind == VNC_WAYVNC &&
-	    (strstr(log, "support screencopy") != NULL ||
+	    (strstr(log, "Virtual Pointer protocol not supported") != NULL ||
+	     strstr(log, "Virtual Keyboard protocol not supported") != NULL ||
+	     strstr(log, "support screencopy") != NULL ||
 	     strstr(log, "screencopy is not supported") != NULL))
 		snprintf(out, cap,
-			 "this Wayland compositor has no wlroots screen "
-			 "capture (zwlr_screencopy_manager_v1): assist shares "
-			 "Wayland desktops through %s",
+			 "this Wayland compositor lacks the wlroots protocols "
+			 "(screencopy, virtual pointer and keyboard): assist "
+			 "shares Wayland desktops through %s",
 			 wlroots_hint);
 	else if (v->kind == VNC_WAYVNC &&
 		 strstr(log, "Failed to initialise wayland") != NULL)
-		snprintf(out, cap, "wayvnc could not reach the compositor");
+		snprintf(out, cap,
+			 "wayvnc could not use the compositor at %s (see %s)",
+			 v->wl_path, v->log);
 }
