@@ -63,6 +63,9 @@ struct chanq {
 };
 
 size_t chanq_space(const struct chanq *q);
+/* How many bytes a push takes whole now (the space, less what a filter
+ * may add from earlier pushes). */
+size_t chanq_room(const struct chanq *q);
 /* Pushes at most the free space; returns how much went (with q->rfb: how
  * much was taken, what the filter let through is in q). */
 size_t chanq_push(struct chanq *q, const void *data, size_t n);
