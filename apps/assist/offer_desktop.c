@@ -485,7 +485,7 @@ desktop_serve(struct offer *o)
 	}
 	if (D.vnc_pid != 0 && proc_try_wait(D.vnc_pid, &st) == 0) {
 		if (!D.vnc_stopping) {
-			char why[512];
+			char why[512], line[TEXT_MAX];
 
 			vnc_explain(&D.v, why, sizeof(why));
 			offer_log(o,
@@ -495,6 +495,15 @@ desktop_serve(struct offer *o)
 				  why[0] != '\0' ? ": " : "", why);
 			if (why[0] != '\0')
 				fprintf(stderr, "assist: --desktop: %s\n", why);
+			/* Both sides' terminals: the Helper stops waiting. */
+			snprintf(line, sizeof(line),
+				 "assist: the desktop is not shared: %s "
+				 "ended%s",
+				 vnc_name(&D.v),
+				 strstr(why, "wlroots") != NULL
+					 ? " (not a wlroots compositor)"
+					 : " (see the session log)");
+			term_broadcast(o, line);
 		}
 		D.vnc_pid = 0;
 		assist_desktop_server_exited(&D.d);
