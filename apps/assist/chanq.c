@@ -21,11 +21,60 @@ void
 chanq_reset(struct chanq *q)
 {
 	q->head = q->len = 0;
-	q->eof = false;
+	q->eof = false; /* the filter stays: the stream goes on */
+}
+
+static size_t chanq_push_raw(struct chanq *q, const void *data, size_t n);
+
+size_t
+chanq_room(const struct chanq *q)
+{
+	size_t space = chanq_space(q);
+
+	/* A filter may release a held header with the next byte. */
+	if (q->rfb != NULL)
+		return space > ASSIST_RFB_HDR_MAX ? space - ASSIST_RFB_HDR_MAX
+						  : 0;
+	return space;
+}
+
+/* The Helper's viewer toward the desktop: through the RFB filter, the
+ * control decision taken now (offer_desktop.c), at the bytes' arrival. */
+static size_t
+chanq_push_rfb(struct chanq *q, const uint8_t *p, size_t n)
+{
+	uint8_t out[ASSIST_RFB_OUT_MAX(4096)];
+	size_t done = 0;
+
+	while (done < n && !q->rfb_bad) {
+		size_t k = n - done, got;
+
+		/* What passes never exceeds the space left. */
+		if (k > chanq_room(q))
+			k = chanq_room(q);
+		if (k == 0)
+			break;
+		if (k > 4096)
+			k = 4096;
+		if (assist_rfb_filter_feed(q->rfb, desktop_may_input(),
+					   p + done, k, out, &got) < 0)
+			q->rfb_bad = true;
+		(void)chanq_push_raw(q, out, got);
+		done += k;
+	}
+	/* After a bad stream everything is taken, and dropped. */
+	return q->rfb_bad ? n : done;
 }
 
 size_t
 chanq_push(struct chanq *q, const void *data, size_t n)
+{
+	return q->rfb != NULL ? chanq_push_rfb(q, data, n)
+			      : chanq_push_raw(q, data, n);
+}
+
+static size_t
+chanq_push_raw(struct chanq *q, const void *data, size_t n)
 {
 	const uint8_t *p = data;
 	size_t done = 0;
@@ -109,12 +158,12 @@ chanq_from_channel(struct chanq *q, ssh_channel ch)
 	uint8_t buf[16384];
 
 	/* Also after the Helper's close: what it sent before still counts. */
-	while (chanq_space(q) > 0) {
+	while (chanq_room(q) > 0) {
 		/* First the poll: it may run the data callback, which fills
 		 * q; only then is the room known (and the read below does
 		 * not poll again while libssh holds data). */
 		int avail = ssh_channel_poll(ch, 0), r;
-		size_t want = chanq_space(q);
+		size_t want = chanq_room(q);
 
 		if (avail <= 0 || want == 0)
 			return;
@@ -125,7 +174,7 @@ chanq_from_channel(struct chanq *q, ssh_channel ch)
 		r = ssh_channel_read_nonblocking(ch, buf, (uint32_t)want, 0);
 		if (r <= 0)
 			return;
-		(void)chanq_push(q, buf, (size_t)r); /* r <= want: all fits */
+		(void)chanq_push(q, buf, (size_t)r); /* r <= room: all goes */
 	}
 }
 

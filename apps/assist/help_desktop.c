@@ -157,6 +157,9 @@ desktop_main(int argc, char **argv)
 	uint64_t deadline;
 	int ch;
 
+	/* The viewers are GTK or X programs: an X display or a Wayland one. */
+	if (disp == NULL || disp[0] == '\0')
+		disp = getenv("WAYLAND_DISPLAY");
 	default_dir(dir, sizeof(dir));
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "d:p:v:w:h", opts, NULL)) != -1) {
@@ -236,8 +239,10 @@ desktop_main(int argc, char **argv)
 	if ((viewer != NULL && strcmp(viewer, "none") == 0) || disp == NULL ||
 	    disp[0] == '\0') {
 		if (viewer == NULL)
-			fprintf(stderr, "assist: desktop: no $DISPLAY here: "
-					"start a viewer as above\n");
+			fprintf(stderr,
+				"assist: desktop: no $DISPLAY (nor "
+				"$WAYLAND_DISPLAY) here: start a viewer "
+				"as above\n");
 		return 0;
 	}
 	return run_viewer(viewer, port);

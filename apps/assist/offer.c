@@ -291,10 +291,11 @@ usage(FILE *f, int status)
 		"                         once you accept them (default: no "
 		"file access)\n"
 		"      --allow-files-rw DIR  the same, and put files there\n"
-		"      --desktop          share this X display too (x11vnc, "
-		"view only until you\n"
-		"                         give control; the Helper runs "
-		"assist help --desktop)\n"
+		"      --desktop          share this desktop too (X11: x11vnc; "
+		"wlroots Wayland:\n"
+		"                         wayvnc), view only until you give "
+		"control; the Helper\n"
+		"                         runs assist help --desktop\n"
 		"      --no-portmap       do not ask the router (UPnP IGD, "
 		"NAT-PMP, PCP) for a\n"
 		"                         mapping of the IPv4 port (default: "
@@ -596,7 +597,7 @@ offer_main(int argc, char **argv)
 	if (desktop_on())
 		printf("The Helper may see this desktop (%s) once you accept, "
 		       "and use it once you give control.\n",
-		       getenv("DISPLAY"));
+		       desktop_display());
 	printf("Session log: %s\nControl: %s ctl -s %s "
 	       "accept|refuse|grant|deny|revoke|say TEXT|end\n",
 	       o->log_path, self_exe(), o->ctl_path);

@@ -35,6 +35,7 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
+#include "assist/rfbfilter.h"
 #include "assist/session.h"
 #include "sys/tcp.h"
 
@@ -54,10 +55,20 @@ struct chanq {
 	uint8_t buf[CHANQ_CAP];
 	size_t head, len;
 	bool eof; /* nothing more will be pushed */
+	/* The Helper's viewer toward the desktop: what is pushed goes
+	 * through this filter first (the input messages stay out unless
+	 * the Helper has control, lib/assist/rfbfilter.h); rfb_bad: it
+	 * could not follow the stream, the forward must close. */
+	struct assist_rfb_filter *rfb;
+	bool rfb_bad;
 };
 
 size_t chanq_space(const struct chanq *q);
-/* Pushes at most the free space; returns how much went. */
+/* How many bytes a push takes whole now (the space, less what a filter
+ * may add from earlier pushes). */
+size_t chanq_room(const struct chanq *q);
+/* Pushes at most the free space; returns how much went (with q->rfb: how
+ * much was taken, what the filter let through is in q). */
 size_t chanq_push(struct chanq *q, const void *data, size_t n);
 void chanq_reset(struct chanq *q);
 /* Writes what the SSH window allows; 0, or -EIO (the channel failed). */
@@ -129,6 +140,7 @@ struct fwd {
 	bool desk; /* to the desktop (offer_desktop.c) */
 	char peer[32];
 	struct chanq to_helper, to_local;
+	struct assist_rfb_filter rfb; /* desk: to_local's filter */
 };
 
 struct ctl_client {
@@ -242,9 +254,33 @@ void ctl_close_all(struct offer *o);
 /* A decision as assist ctl would take it ("accept", "revoke"...). */
 void ctl_decide(struct offer *o, const char *req);
 
+/* offer_vnc.c (issue 13): which VNC server, and its command lines */
+enum vnc_kind { VNC_X11VNC, VNC_WAYVNC };
+struct vnc_server {
+	enum vnc_kind kind;
+	char display[64];	/* $DISPLAY or $WAYLAND_DISPLAY */
+	char wl_path[PATH_MAX]; /* the compositor's socket */
+	char sock[PATH_MAX], log[PATH_MAX], conf[PATH_MAX];
+	char *argv[24], *targv[8];
+};
+/* From the environment: 0, or -errno after a clear message on stderr. */
+MUST_CHECK int vnc_choose(struct vnc_server *v);
+const char *vnc_name(const struct vnc_server *v);
+/* Its files in the offer's private directory dir; v->argv starts it. */
+MUST_CHECK int vnc_prepare(struct vnc_server *v, const char *dir);
+/* The command that makes it take input or not; NULL: it cannot (the
+ * offer's filter alone is the gate). */
+char *const *vnc_toggle_argv(struct vnc_server *v, bool input);
+/* Its messages go to stderr (the offer points that at v->log). */
+bool vnc_logs_to_stderr(const struct vnc_server *v);
+/* Why it ended, from its log, for the User; "" when not known. */
+void vnc_explain(const struct vnc_server *v, char *out, size_t cap);
+
 /* offer_desktop.c (issue 13) */
 MUST_CHECK int desktop_setup(struct offer *o, bool on);
 bool desktop_on(void);
+/* "$DISPLAY" or "$WAYLAND_DISPLAY, wayvnc", for the User. */
+const char *desktop_display(void);
 void desktop_ask(struct offer *o, bool control);
 void desktop_note(struct offer *o, const char *text);
 void desktop_sync(struct offer *o);
@@ -252,6 +288,7 @@ void desktop_serve(struct offer *o);
 void desktop_stop(struct offer *o);
 bool desktop_fwd_target(const char *host);
 bool desktop_hold(void);
+bool desktop_may_input(void);
 MUST_CHECK int desktop_connect(struct offer *o, int *fd);
 
 /* offer_cand.c */

@@ -1,9 +1,11 @@
 /*
  * The desktop (issue 13; remote-assistance.md §3.2; portmap-notes.md §4):
- * `assist offer --desktop` shares the User's X display through x11vnc, an
+ * `assist offer --desktop` shares the User's X display through x11vnc, or
+ * a wlroots Wayland desktop through wayvnc (offer_vnc.c chooses), an
  * existing VNC server, never one of ours:
  *
  *   x11vnc -display $DISPLAY -unixsock DIR/vnc.sock -rfbport 0 -viewonly
+ *   wayvnc -C DIR/wayvnc.conf -u DIR/vnc.sock
  *
  * No TCP port at all: the only way in is a Unix socket in the offer's
  * private 0700 directory, so no other local user can connect and the VNC
@@ -15,10 +17,14 @@
  *
  * The server starts view-only; the User's grant makes it take input and a
  * revoke (F12, the desktop panel, assist ctl revoke) makes it view-only
- * again: `x11vnc -sync -R noviewonly|viewonly`, x11vnc's remote control
- * over the display itself, applied by the running server within its next
- * loop (0.1-0.2 s; one toggle in flight at a time, the last wish wins).
- * x11vnc is stopped when the session ends.
+ * again, at the event: the Helper's stream passes through an RFB filter
+ * (offer_fwd.c, lib/assist/rfbfilter.h) that keeps every key, pointer and
+ * clipboard message out unless the Helper has control.  x11vnc is also
+ * switched itself: `x11vnc -sync -R noviewonly|viewonly`, its remote
+ * control over the display, applied within its next loop (0.1-0.2 s; one
+ * toggle in flight at a time, the last wish wins).  wayvnc 0.5 cannot be
+ * switched while it runs: the filter alone is its gate (offer_vnc.c).
+ * The server is stopped when the session ends.
  *
  * The User's prompts on the desktop: zenity dialogs (Debian zenity), each
  * a child process whose exit status and stdout the loop reads without
@@ -66,8 +72,7 @@ struct dialog {
 
 static struct {
 	bool on;
-	char display[64];
-	char sock[PATH_MAX], log[PATH_MAX];
+	struct vnc_server v; /* which server, its files and argv */
 	struct assist_desktop d;
 	pid_t vnc_pid;
 	bool vnc_stopping;
@@ -90,55 +95,39 @@ desktop_on(void)
 	return D.on;
 }
 
+const char *
+desktop_display(void)
+{
+	static char text[96];
+
+	if (D.v.kind == VNC_X11VNC)
+		return D.v.display;
+	snprintf(text, sizeof(text), "%s, %s", D.v.display, vnc_name(&D.v));
+	return text;
+}
+
 int
 desktop_setup(struct offer *o, bool on)
 {
 	const char *disp = getenv("DISPLAY"), *way = getenv("WAYLAND_DISPLAY");
 	char *probe[] = {DIALOG_PROGRAM, "--version", NULL};
 	char ver[64];
+	int rc;
 
 	(void)o; /* its directory is made later: see vnc_start */
 
 	for (size_t i = 0; i < DLG_COUNT; i++)
 		D.dlg[i].out_fd = -1;
-	/* The dialogs also serve a terminal-only offer run on a desktop. */
-	D.dialogs = disp != NULL && disp[0] != '\0' &&
+	/* The dialogs also serve a terminal-only offer run on a desktop
+	 * (zenity is a GTK program: X11 or Wayland). */
+	D.dialogs = ((disp != NULL && disp[0] != '\0') ||
+		     (way != NULL && way[0] != '\0')) &&
 		    proc_capture(probe, ver, sizeof(ver)) == 0;
 	if (!on)
 		return 0;
-	if ((disp == NULL || disp[0] == '\0') && way != NULL &&
-	    way[0] != '\0') {
-		fprintf(stderr,
-			"assist: --desktop: this is a Wayland session "
-			"($WAYLAND_DISPLAY=%s, no $DISPLAY); assist shares X11 "
-			"displays through x11vnc only (wayvnc for wlroots "
-			"compositors is not supported yet). Use your desktop's "
-			"own screen sharing (GNOME: Settings > Sharing; KDE: "
-			"krfb) or log in to an X11 session.\n",
-			way);
-		return -EPROTONOSUPPORT;
-	}
-	if (disp == NULL || disp[0] == '\0') {
-		fprintf(stderr, "assist: --desktop: no $DISPLAY (no X11 "
-				"desktop to share)\n");
-		return -ENXIO;
-	}
-	if (strlen(disp) >= sizeof(D.display) ||
-	    strspn(disp, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789.:-_/") != strlen(disp)) {
-		fprintf(stderr, "assist: --desktop: odd $DISPLAY\n");
-		return -EINVAL;
-	}
-	{
-		char *v[] = {"x11vnc", "-version", NULL};
-
-		if (proc_capture(v, ver, sizeof(ver)) < 0 || ver[0] == '\0') {
-			fprintf(stderr, "assist: --desktop needs x11vnc "
-					"(apt install x11vnc)\n");
-			return -ENOENT;
-		}
-	}
-	snprintf(D.display, sizeof(D.display), "%s", disp);
+	rc = vnc_choose(&D.v);
+	if (rc < 0)
+		return rc;
 	D.on = true;
 	assist_desktop_init(&D.d, true);
 	return 0;
@@ -324,22 +313,29 @@ dialog_done(struct offer *o, enum dialog_kind k, int status)
 	}
 }
 
+/* The server's own view-only switch, when it has one; else (wayvnc) the
+ * filter alone, which follows the session at once: applied now. */
 static void
 toggle_kick(struct offer *o)
 {
-	char *argv[] = {"x11vnc",  "-display",
-			D.display, "-sync",
-			"-R",	   D.want_input ? "noviewonly" : "viewonly",
-			NULL};
+	char *const *argv;
 	struct proc_opts po = {
 		.std_fd = {PROC_DEVNULL, PROC_DEVNULL, PROC_DEVNULL}};
 
 	if (D.toggle_pid != 0 || D.vnc_pid == 0 ||
 	    D.want_input == D.applied_input)
 		return;
+	argv = vnc_toggle_argv(&D.v, D.want_input);
+	if (argv == NULL) {
+		D.applied_input = D.want_input;
+		assist_desktop_applied(&D.d, D.applied_input);
+		offer_log(o, "desktop: %s is %s", vnc_name(&D.v),
+			  D.applied_input ? "taking input" : "view only again");
+		return;
+	}
 	if (proc_spawn(argv, &po, &D.toggle_pid) < 0) {
 		D.toggle_pid = 0;
-		offer_log(o, "desktop: cannot run x11vnc -R");
+		offer_log(o, "desktop: cannot run %s -R", vnc_name(&D.v));
 		return;
 	}
 	D.toggle_to = D.want_input;
@@ -348,32 +344,36 @@ toggle_kick(struct offer *o)
 static void
 vnc_start(struct offer *o)
 {
-	/* No TCP at all: -rfbport 0 closes IPv4 and -rfbportv6 0 the IPv6
-	 * port Debian's x11vnc opens by default (X11VNC_LISTEN6) even with
-	 * -rfbport 0 or -no6; t-desktop checks with ss. */
-	char *argv[] = {"x11vnc",    "-display",   D.display,  "-unixsock",
-			D.sock,	     "-rfbport",   "0",	       "-rfbportv6",
-			"0",	     "-noipv4",	   "-noipv6",  "-nolookup",
-			"-viewonly", "-shared",	   "-forever", "-nopw",
-			"-norc",     "-noxdamage", "-quiet",   "-o",
-			D.log,	     NULL};
 	struct proc_opts po = {
 		.std_fd = {PROC_DEVNULL, PROC_DEVNULL, PROC_DEVNULL}};
+	FILE *log = NULL;
+	int rc;
 
 	/* In the private directory (made after desktop_setup). */
-	snprintf(D.sock, sizeof(D.sock), "%s/vnc.sock", o->dir);
-	snprintf(D.log, sizeof(D.log), "%s/x11vnc.log", o->dir);
-	if (proc_spawn(argv, &po, &D.vnc_pid) < 0) {
+	rc = vnc_prepare(&D.v, o->dir);
+	if (rc == 0 && vnc_logs_to_stderr(&D.v)) {
+		log = fopen(D.v.log, "we");
+		if (log == NULL)
+			rc = -errno;
+		else
+			po.std_fd[2] = fileno(log);
+	}
+	if (rc == 0)
+		rc = proc_spawn(D.v.argv, &po, &D.vnc_pid);
+	if (log != NULL)
+		fclose(log);
+	if (rc < 0) {
 		D.vnc_pid = 0;
-		offer_log(o, "desktop: cannot start x11vnc");
+		offer_log(o, "desktop: cannot start %s: %s", vnc_name(&D.v),
+			  strerror(-rc));
 		assist_desktop_server_exited(&D.d);
 		return;
 	}
 	D.applied_input = D.want_input = false;
 	offer_log(o,
-		  "desktop: x11vnc started on %s, view only (pid %d, %s, no "
+		  "desktop: %s started on %s, view only (pid %d, %s, no "
 		  "TCP port)",
-		  D.display, (int)D.vnc_pid, D.sock);
+		  vnc_name(&D.v), D.v.display, (int)D.vnc_pid, D.v.sock);
 }
 
 static void
@@ -383,7 +383,7 @@ vnc_stop(struct offer *o)
 		return;
 	D.vnc_stopping = true;
 	(void)!proc_kill(D.vnc_pid, SIGTERM);
-	offer_log(o, "desktop: x11vnc stopped");
+	offer_log(o, "desktop: %s stopped", vnc_name(&D.v));
 }
 
 /* After every engine event: the desktop follows the session's state, and
@@ -475,19 +475,36 @@ desktop_serve(struct offer *o)
 		if (st == 0) {
 			D.applied_input = D.toggle_to;
 			assist_desktop_applied(&D.d, D.applied_input);
-			offer_log(o, "desktop: x11vnc is %s",
+			offer_log(o, "desktop: %s is %s", vnc_name(&D.v),
 				  D.applied_input ? "taking input"
 						  : "view only again");
 		} else
-			offer_log(o, "desktop: x11vnc -R failed (%d)", st);
+			offer_log(o, "desktop: %s -R failed (%d)",
+				  vnc_name(&D.v), st);
 		toggle_kick(o); /* a wish that came meanwhile */
 	}
 	if (D.vnc_pid != 0 && proc_try_wait(D.vnc_pid, &st) == 0) {
-		if (!D.vnc_stopping)
+		if (!D.vnc_stopping) {
+			char why[512], line[TEXT_MAX];
+
+			vnc_explain(&D.v, why, sizeof(why));
 			offer_log(o,
-				  "desktop: x11vnc ended on its own (status "
-				  "%d, see %s); the screen is no longer shared",
-				  st, D.log);
+				  "desktop: %s ended on its own (status %d, "
+				  "see %s)%s%s; the screen is not shared",
+				  vnc_name(&D.v), st, D.v.log,
+				  why[0] != '\0' ? ": " : "", why);
+			if (why[0] != '\0')
+				fprintf(stderr, "assist: --desktop: %s\n", why);
+			/* Both sides' terminals: the Helper stops waiting. */
+			snprintf(line, sizeof(line),
+				 "assist: the desktop is not shared: %s "
+				 "ended%s",
+				 vnc_name(&D.v),
+				 strstr(why, "wlroots") != NULL
+					 ? " (not a wlroots compositor)"
+					 : " (see the session log)");
+			term_broadcast(o, line);
+		}
 		D.vnc_pid = 0;
 		assist_desktop_server_exited(&D.d);
 	}
@@ -521,6 +538,13 @@ desktop_hold(void)
 	return D.on && assist_desktop_hold(&D.d);
 }
 
+/* Whether the Helper's input messages pass the filter now. */
+bool
+desktop_may_input(void)
+{
+	return D.on && assist_desktop_may_input(&D.d);
+}
+
 bool
 desktop_fwd_target(const char *host)
 {
@@ -535,9 +559,9 @@ desktop_connect(struct offer *o, int *fd)
 
 	if (!D.on || !assist_desktop_may_connect(&D.d))
 		return -EPERM;
-	rc = ctl_connect_start(D.sock, fd);
+	rc = ctl_connect_start(D.v.sock, fd);
 	if (rc < 0)
-		offer_log(o, "desktop: x11vnc not answering yet (%s)",
-			  strerror(-rc));
+		offer_log(o, "desktop: %s not answering yet (%s)",
+			  vnc_name(&D.v), strerror(-rc));
 	return rc;
 }

@@ -122,8 +122,14 @@ fwd_on_message(ssh_session s, ssh_message m, void *arg)
 			  : tcp_connect_start(&ep, &fd);
 		if (rc < 0) {
 			assist_session_chan_closed(&o->eng, slot);
-			offer_log(o, "forwarding to 127.0.0.1:%d: %s", port,
-				  strerror(-rc));
+			if (desk)
+				offer_log(o,
+					  "refused forwarding to %s:%d: the "
+					  "desktop is not shared (%s)",
+					  h, port, strerror(-rc));
+			else
+				offer_log(o, "forwarding to 127.0.0.1:%d: %s",
+					  port, strerror(-rc));
 			return 1;
 		}
 		memset(f, 0, sizeof(*f));
@@ -145,6 +151,12 @@ fwd_on_message(ssh_session s, ssh_message m, void *arg)
 		ssh_set_channel_callbacks(f->ch, &f->cb);
 		f->reading = true;
 		f->desk = desk;
+		if (desk) {
+			/* The Helper's input reaches the server only in
+			 * control, message by message (rfbfilter.h). */
+			assist_rfb_filter_init(&f->rfb);
+			f->to_local.rfb = &f->rfb;
+		}
 		if (desk)
 			snprintf(f->peer, sizeof(f->peer), "the desktop");
 		else
@@ -162,7 +174,12 @@ fwd_on_message(ssh_session s, ssh_message m, void *arg)
 static void
 fwd_stop(struct offer *o, struct fwd *f, bool tell)
 {
-
+	if (f->desk)
+		offer_log(o,
+			  "desktop: the Helper's viewer closed: %llu messages, "
+			  "%llu input ones withheld (no control)",
+			  (unsigned long long)f->rfb.msgs,
+			  (unsigned long long)f->rfb.dropped);
 	if (f->polled)
 		ssh_event_remove_fd(o->event, f->fd);
 	fd_close(f->fd);
@@ -218,6 +235,15 @@ fwd_serve(struct offer *o)
 			continue;
 		}
 		chanq_from_channel(&f->to_local, f->ch);
+		if (f->to_local.rfb_bad) {
+			offer_log(o,
+				  "desktop: the Helper's viewer sent RFB the "
+				  "offer cannot follow (version, security type "
+				  "or message type unknown): closed, fail "
+				  "closed");
+			fwd_stop(o, f, true);
+			continue;
+		}
 		/* After a revoke the Helper's input waits until x11vnc is
 		 * view-only again (offer_desktop.c). */
 		rc = f->desk && desktop_hold()

@@ -7,6 +7,11 @@ Helper has control.  Exits 0 once everything was sent (whether the server
 took it or not is for the User's side to tell), 1 on a protocol error.
 
     rfbinput.py HOST PORT X Y KEYSYM
+    rfbinput.py HOST PORT X Y KEYSYM --stay
+
+With --stay it keeps the one connection and sends the same again for each
+line read on stdin (printing "sent N" each time), until EOF: a viewer that
+stays connected across a grant or a revoke.
 """
 import socket
 import struct
@@ -50,12 +55,25 @@ def main():
     recv_exact(s, 16)  # pixel format
     name_len = struct.unpack(">I", recv_exact(s, 4))[0]
     recv_exact(s, name_len)
-    for mask in (0, 1, 0):  # move, press button 1, release
-        s.sendall(struct.pack(">BBHH", 5, mask, x, y))
-        time.sleep(0.05)
-    for down in (1, 0):
-        s.sendall(struct.pack(">BBHI", 4, down, 0, keysym))
-        time.sleep(0.05)
+    def send_input():
+        for mask in (0, 1, 0):  # move, press button 1, release
+            s.sendall(struct.pack(">BBHH", 5, mask, x, y))
+            time.sleep(0.05)
+        for down in (1, 0):
+            s.sendall(struct.pack(">BBHI", 4, down, 0, keysym))
+            time.sleep(0.05)
+
+    if len(sys.argv) > 6 and sys.argv[6] == "--stay":
+        s.settimeout(None)
+        n = 0
+        for _ in sys.stdin:
+            send_input()
+            n += 1
+            print(f"sent {n}", flush=True)
+        time.sleep(0.5)
+        s.close()
+        return 0
+    send_input()
     time.sleep(0.5)  # the server acts before it sees the close
     s.close()
     print(f"sent pointer {x},{y} click and keysym {keysym:#x} to a {w}x{h} screen")
