@@ -10,6 +10,8 @@
  *   offer_ctl.c      the control socket (assist ctl, F12, the prompts)
  *   offer_cand.c     candidates (native, Teredo) and their listeners
  *   offer_desktop.c  the desktop (x11vnc) and the desktop dialogs (zenity)
+ *   offer_spawn.c    the sandbox: the engine under seccomp, the spawner
+ *                    that starts every child for it
  *   chanq.c          bounded queues between channels and fds
  *
  * The policy (who may do what, when) is lib/assist/session.c, sans-I/O;
@@ -35,6 +37,8 @@
 #include <libssh/server.h>
 
 #include "assist/session.h"
+#include "privsep/spawn.h"
+#include "sys/tty.h"
 #include "sys/tcp.h"
 
 #define TEXT_MAX 200
@@ -251,7 +255,28 @@ void desktop_serve(struct offer *o);
 void desktop_stop(struct offer *o);
 bool desktop_fwd_target(const char *host);
 bool desktop_hold(void);
+/* --desktop's display, NULL without --desktop; whether zenity works. */
+const char *desktop_display(void);
+bool desktop_dialogs(void);
 MUST_CHECK int desktop_connect(struct offer *o, int *fd);
+
+/* offer_spawn.c (issue 11 B3): sys/proc.h's calls, through the spawner
+ * once the engine is sandboxed (argv[0] is the kind's program). */
+MUST_CHECK int offer_sandbox_enter(struct offer *o);
+void spawn_fini(struct offer *o);
+bool spawn_gone(void);
+MUST_CHECK int spawn_run(enum privsep_spawn_kind kind, char *const argv[]);
+MUST_CHECK int spawn_capture(enum privsep_spawn_kind kind, char *const argv[],
+			     char *out, size_t cap);
+/* std_fd: an fd of ours, PROC_DEVNULL or PROC_INHERIT each. */
+MUST_CHECK int spawn_start(enum privsep_spawn_kind kind, char *const argv[],
+			   const int std_fd[3], pid_t *pid);
+MUST_CHECK int spawn_pty(char *const argv[], const char *term, unsigned rows,
+			 unsigned cols, int *master, pid_t *pid,
+			 char name[static TTY_PATH_MAX]);
+MUST_CHECK int spawn_kill(pid_t pid, int sig);
+MUST_CHECK int spawn_try_wait(pid_t pid, int *status);
+MUST_CHECK int spawn_wait(pid_t pid, int *status);
 
 /* offer_cand.c */
 void cand_gather(struct offer *o, const char *teredo_sock, bool native);

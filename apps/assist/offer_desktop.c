@@ -149,16 +149,16 @@ static void
 dialog_open(struct offer *o, enum dialog_kind k, char *const argv[])
 {
 	struct dialog *g = &D.dlg[k];
-	struct proc_opts po = {.std_fd = {PROC_DEVNULL, -1, PROC_DEVNULL}};
+	int std_fd[3] = {PROC_DEVNULL, -1, PROC_DEVNULL};
 	int p[2];
 
 	if (!D.dialogs || g->pid != 0)
 		return;
 	if (fd_pipe(p) < 0)
 		return;
-	po.std_fd[1] = p[1];
+	std_fd[1] = p[1];
 	if (fd_set_nonblocking(p[0]) < 0 ||
-	    proc_spawn(argv, &po, &g->pid) < 0) {
+	    spawn_start(PRIVSEP_SPAWN_DIALOG, argv, std_fd, &g->pid) < 0) {
 		fd_close(p[0]);
 		fd_close(p[1]);
 		g->pid = 0;
@@ -178,7 +178,7 @@ dialog_close(enum dialog_kind k)
 
 	if (g->pid != 0 && !g->killed) {
 		g->killed = true;
-		(void)!proc_kill(g->pid, SIGTERM);
+		(void)!spawn_kill(g->pid, SIGTERM);
 	}
 }
 
@@ -331,13 +331,13 @@ toggle_kick(struct offer *o)
 			D.display, "-sync",
 			"-R",	   D.want_input ? "noviewonly" : "viewonly",
 			NULL};
-	struct proc_opts po = {
-		.std_fd = {PROC_DEVNULL, PROC_DEVNULL, PROC_DEVNULL}};
+	static const int std_fd[3] = {PROC_DEVNULL, PROC_DEVNULL, PROC_DEVNULL};
 
 	if (D.toggle_pid != 0 || D.vnc_pid == 0 ||
 	    D.want_input == D.applied_input)
 		return;
-	if (proc_spawn(argv, &po, &D.toggle_pid) < 0) {
+	if (spawn_start(PRIVSEP_SPAWN_X11VNC, argv, std_fd, &D.toggle_pid) <
+	    0) {
 		D.toggle_pid = 0;
 		offer_log(o, "desktop: cannot run x11vnc -R");
 		return;
@@ -357,13 +357,12 @@ vnc_start(struct offer *o)
 			"-viewonly", "-shared",	   "-forever", "-nopw",
 			"-norc",     "-noxdamage", "-quiet",   "-o",
 			D.log,	     NULL};
-	struct proc_opts po = {
-		.std_fd = {PROC_DEVNULL, PROC_DEVNULL, PROC_DEVNULL}};
+	static const int std_fd[3] = {PROC_DEVNULL, PROC_DEVNULL, PROC_DEVNULL};
 
 	/* In the private directory (made after desktop_setup). */
 	snprintf(D.sock, sizeof(D.sock), "%s/vnc.sock", o->dir);
 	snprintf(D.log, sizeof(D.log), "%s/x11vnc.log", o->dir);
-	if (proc_spawn(argv, &po, &D.vnc_pid) < 0) {
+	if (spawn_start(PRIVSEP_SPAWN_X11VNC, argv, std_fd, &D.vnc_pid) < 0) {
 		D.vnc_pid = 0;
 		offer_log(o, "desktop: cannot start x11vnc");
 		assist_desktop_server_exited(&D.d);
@@ -382,7 +381,7 @@ vnc_stop(struct offer *o)
 	if (D.vnc_pid == 0 || D.vnc_stopping)
 		return;
 	D.vnc_stopping = true;
-	(void)!proc_kill(D.vnc_pid, SIGTERM);
+	(void)!spawn_kill(D.vnc_pid, SIGTERM);
 	offer_log(o, "desktop: x11vnc stopped");
 }
 
@@ -456,7 +455,7 @@ desktop_serve(struct offer *o)
 			       &n) == 0 &&
 		       n > 0)
 			g->len += n;
-		if (proc_try_wait(g->pid, &st) != 0)
+		if (spawn_try_wait(g->pid, &st) != 0)
 			continue;
 		/* Whatever the child wrote before it ended is in the pipe. */
 		while (g->len < TEXT_MAX &&
@@ -470,7 +469,7 @@ desktop_serve(struct offer *o)
 		dialog_done(o, (enum dialog_kind)k, st);
 		g->killed = false;
 	}
-	if (D.toggle_pid != 0 && proc_try_wait(D.toggle_pid, &st) == 0) {
+	if (D.toggle_pid != 0 && spawn_try_wait(D.toggle_pid, &st) == 0) {
 		D.toggle_pid = 0;
 		if (st == 0) {
 			D.applied_input = D.toggle_to;
@@ -482,7 +481,7 @@ desktop_serve(struct offer *o)
 			offer_log(o, "desktop: x11vnc -R failed (%d)", st);
 		toggle_kick(o); /* a wish that came meanwhile */
 	}
-	if (D.vnc_pid != 0 && proc_try_wait(D.vnc_pid, &st) == 0) {
+	if (D.vnc_pid != 0 && spawn_try_wait(D.vnc_pid, &st) == 0) {
 		if (!D.vnc_stopping)
 			offer_log(o,
 				  "desktop: x11vnc ended on its own (status "
@@ -519,6 +518,18 @@ bool
 desktop_hold(void)
 {
 	return D.on && assist_desktop_hold(&D.d);
+}
+
+const char *
+desktop_display(void)
+{
+	return D.on ? D.display : NULL;
+}
+
+bool
+desktop_dialogs(void)
+{
+	return D.dialogs;
 }
 
 bool
