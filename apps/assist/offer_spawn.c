@@ -319,6 +319,12 @@ spawner_main(struct spawner *s)
 	_exit(0);
 }
 
+static void
+spawner_on_signal(int sig)
+{
+	(void)sig;
+}
+
 /* Forks the spawner; the engine keeps fd[0]. */
 static int
 spawner_start(struct offer *o)
@@ -355,10 +361,12 @@ spawner_start(struct offer *o)
 		sodium_memzero(o->secret, sizeof(o->secret));
 		s.fd = fd[1];
 		proc_close_fds_except(s.fd);
-		signal(SIGINT, SIG_IGN); /* the engine's to handle; EOF ends */
-		signal(SIGTERM, SIG_IGN);
-		signal(SIGHUP, SIG_IGN);
-		signal(SIGPIPE, SIG_IGN);
+		/* Ctrl-C, SIGTERM: the engine's to handle; EOF ends this.
+		 * A handler, not SIG_IGN, which the children would inherit
+		 * across execve (zenity and x11vnc must die of SIGTERM). */
+		signal(SIGINT, spawner_on_signal);
+		signal(SIGTERM, spawner_on_signal);
+		signal(SIGHUP, spawner_on_signal);
 		spawner_main(&s);
 	}
 	fd_close(fd[1]);
@@ -541,6 +549,13 @@ spawn_pty(char *const argv[], const char *term, unsigned rows, unsigned cols,
 		return rc;
 	m.term = (const uint8_t *)term;
 	m.term_len = strnlen(term, PRIVSEP_SPAWN_TERM_MAX + 1);
+	if (m.term_len == 0 || m.term_len > PRIVSEP_SPAWN_TERM_MAX ||
+	    strspn(term, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789.+-_") != m.term_len) {
+		/* The Helper's pty-req named an odd terminal: a plain one. */
+		m.term = (const uint8_t *)"xterm";
+		m.term_len = 5;
+	}
 	m.rows = (uint16_t)(rows > 0 && rows < 1000 ? rows : 24);
 	m.cols = (uint16_t)(cols > 0 && cols < 1000 ? cols : 80);
 	if ((rc = spawn_call(&m, NULL, 0, &a, abuf, sizeof(abuf), master)) < 0)
