@@ -170,7 +170,7 @@ privsep_spawn_read(const uint8_t *buf, size_t len,
 	return rd.bad || rd_left(&rd) != 0 ? -EBADMSG : 0;
 }
 
-/* What read() would refuse in a request, checked before writing. */
+/* What the parser would refuse in a request, checked before writing. */
 static bool
 request_ok(const struct privsep_spawn_msg *m)
 {
