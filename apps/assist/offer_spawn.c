@@ -621,9 +621,28 @@ spawn_wait(pid_t pid, int *status)
 	return spawn_wait_flag(pid, false, status);
 }
 
+static bool readable; /* the channel polled readable between requests */
+
 bool
 spawn_gone(void)
 {
+	/* Between requests the spawner says nothing: readable is its end,
+	 * or a late answer to a request that timed out (dropped). */
+	for (int i = 0; readable && !gone && i < 4; i++) {
+		uint8_t buf[PRIVSEP_SPAWN_MSG_MAX];
+		int fds[IPC_FDS_MAX];
+		size_t len, nfds;
+		int rc = ipc_recv_fds(chan_fd, buf, sizeof(buf), &len, fds,
+				      ARRAY_SIZE(fds), &nfds, 0);
+
+		for (size_t k = 0; k < nfds; k++)
+			fd_close(fds[k]);
+		if (rc == -ECONNRESET)
+			gone = true;
+		else if (rc == -ETIMEDOUT)
+			break;
+	}
+	readable = false;
 	return gone;
 }
 
@@ -631,10 +650,10 @@ static int
 on_spawner_readable(socket_t fd, int revents, void *arg)
 {
 	(void)fd;
-	(void)revents;
 	(void)arg;
-	/* Between requests the spawner says nothing: this is its end. */
-	gone = true;
+	readable = true;
+	if ((revents & (POLLHUP | POLLERR)) != 0)
+		gone = true;
 	return 0;
 }
 
