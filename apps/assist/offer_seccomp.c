@@ -22,7 +22,9 @@ static const char *const engine_calls[] = {
 	"getegid",    "getppid",    "sched_yield", "clock_getres",
 	"dup",	      "statx",	    "sysinfo",
 };
-static const int engine_families[] = {AF_UNIX, AF_INET, AF_INET6};
+/* The forwards go to 127.0.0.1 only, the desktop is x11vnc's unix
+ * socket; the listeners are open already (any other family: EPERM). */
+static const int engine_families[] = {AF_UNIX, AF_INET};
 static const unsigned long engine_ioctls[] = {TIOCSWINSZ, FIONREAD, FIONBIO};
 
 const struct seccomp_policy offer_engine_seccomp = {
