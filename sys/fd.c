@@ -21,6 +21,21 @@ fd_read(int fd, void *buf, size_t cap, size_t *n)
 }
 
 int
+fd_read_head(int fd, void *buf, size_t cap, size_t *n)
+{
+	ssize_t r;
+
+	*n = 0;
+	do
+		r = pread(fd, buf, cap, 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	*n = (size_t)r;
+	return 0;
+}
+
+int
 fd_write(int fd, const void *buf, size_t len, size_t *n)
 {
 	ssize_t w;

@@ -29,6 +29,8 @@ MUST_CHECK int fd_read(int fd, void *buf, size_t cap, size_t *n);
  * write() returns 0, -errno (-EAGAIN on a full nonblocking fd, -EPIPE)
  * otherwise; some bytes may have gone out by then.
  */
+/* Up to cap bytes from offset 0 (pread: the file position is kept). */
+MUST_CHECK int fd_read_head(int fd, void *buf, size_t cap, size_t *n);
 MUST_CHECK int fd_write_all(int fd, const void *buf, size_t len);
 
 /* One write(2), retried on EINTR: *n bytes went (0 < *n <= len), or

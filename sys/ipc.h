@@ -28,6 +28,23 @@ MUST_CHECK int ipc_send(int fd, const uint8_t *buf, size_t len);
 MUST_CHECK int ipc_recv(int fd, uint8_t *buf, size_t cap, size_t *len,
 			int timeout_ms);
 
+/*
+ * The same with descriptors beside the message (SCM_RIGHTS): assist
+ * offer's engine hands its pipe ends to the spawner, which hands back a
+ * pty master (apps/assist/offer_spawn.c).  ipc_send_fds() sends nfds (at
+ * most IPC_FDS_MAX) of fds; the sender still owns and closes them.
+ */
+#define IPC_FDS_MAX 4
+MUST_CHECK int ipc_send_fds(int fd, const uint8_t *buf, size_t len,
+			    const int *fds, size_t nfds);
+/*
+ * ipc_recv() that also takes the descriptors that came with the message
+ * (close-on-exec) into fds[0..*nfds), at most max (more are closed and
+ * the message refused, -EBADMSG).  The receiver owns them.
+ */
+MUST_CHECK int ipc_recv_fds(int fd, uint8_t *buf, size_t cap, size_t *len,
+			    int *fds, size_t max, size_t *nfds, int timeout_ms);
+
 /* getpid(). */
 pid_t ipc_self_pid(void);
 

@@ -70,6 +70,23 @@ path_write(const char *path, const void *data, size_t len, unsigned mode)
 }
 
 int
+path_open_log(const char *path, unsigned mode, int *fd)
+{
+	*fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+		   (mode_t)mode);
+	if (*fd < 0)
+		return -errno;
+	if (fchmod(*fd, (mode_t)mode) < 0) {
+		int rc = -errno;
+
+		close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	return 0;
+}
+
+int
 path_mkdir(const char *path, unsigned mode)
 {
 	if (mkdir(path, (mode_t)mode) < 0 && errno != EEXIST)

@@ -39,6 +39,9 @@ MUST_CHECK int path_write(const char *path, const void *data, size_t len,
  * mkdir(path, mode); an existing path is fine (-EEXIST is not an error:
  * start-up runs twice, or the directory is shared).  -errno otherwise.
  */
+/* Creates (or empties) a file for a child's log: *fd open read-write,
+ * appending, close-on-exec, with this mode. */
+MUST_CHECK int path_open_log(const char *path, unsigned mode, int *fd);
 MUST_CHECK int path_mkdir(const char *path, unsigned mode);
 
 /*

@@ -140,3 +140,25 @@ privdrop(const char *user, const char *chroot_dir, bool keep_net_admin)
 		return -errno;
 	return privdrop_verify(user != NULL, uid, gid, keep_net_admin);
 }
+
+int
+privdrop_caps(void)
+{
+	if (capng_get_caps_process() < 0)
+		return -EPERM;
+	/* root (or file capabilities): every one goes, the bounding set
+	 * too.  A user without any has nothing to drop, and may not touch
+	 * the bounding set (CAP_SETPCAP). */
+	if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE) {
+		capng_clear(CAPNG_SELECT_ALL);
+		if (capng_apply(CAPNG_SELECT_ALL) < 0)
+			return -EPERM;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 ||
+	    capng_get_caps_process() < 0 ||
+	    capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
+		return -EPERM;
+	return 0;
+}

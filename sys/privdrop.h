@@ -54,4 +54,12 @@ MUST_CHECK int privdrop_parent_death_signal(int sig, pid_t parent_pid);
 MUST_CHECK int privdrop(const char *user, const char *chroot_dir,
 			bool keep_net_admin);
 
+/*
+ * Keeps the uid but gives up every capability (and, when it had some,
+ * the bounding set), then sets no_new_privs, and verifies: assist offer's
+ * engine, run by root or by any user.  -EPERM when a step is refused or
+ * a capability is left, -errno from prctl().
+ */
+MUST_CHECK int privdrop_caps(void);
+
 #endif

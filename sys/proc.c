@@ -25,6 +25,17 @@ proc_close_extra_fds(void)
 	(void)close_range(3, ~0U, 0);
 }
 
+void
+proc_close_fds_except(int keep)
+{
+	if (keep > 3)
+		(void)close_range(3, (unsigned)keep - 1, 0);
+	if (keep >= 3)
+		(void)close_range((unsigned)keep + 1, ~0U, 0);
+	else
+		proc_close_extra_fds();
+}
+
 /* In the child, between fork() and exec: stdio, then the environment. */
 static void
 child_setup(const struct proc_opts *opts)

@@ -106,6 +106,8 @@ MUST_CHECK int proc_exec(char *const argv[]);
  * proc_spawn(), proc_run(), proc_capture(), proc_exec() and tty_spawn()
  * do it themselves. */
 void proc_close_extra_fds(void);
+/* The same but for keep (assist offer's spawner keeps its channel). */
+void proc_close_fds_except(int keep);
 MUST_CHECK int proc_detach(void);
 
 /*

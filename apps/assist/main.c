@@ -20,6 +20,7 @@
 
 #include "shipworm_version.h"
 #include "sys/ctl.h"
+#include "sys/seccomp.h"
 
 #define TIMEOUT_MS 3000
 
@@ -119,7 +120,8 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return usage(stdout, 0);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("assist (Shipworm) %s\n", SHIPWORM_VERSION);
+		printf("assist (Shipworm) %s, seccomp %s\n", SHIPWORM_VERSION,
+		       seccomp_policy_enabled() ? "on" : "off");
 		return 0;
 	}
 	return usage(stderr, 2);

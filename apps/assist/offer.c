@@ -260,6 +260,10 @@ tick(struct offer *o)
 			offer_run_actions(o);
 		}
 	}
+	if (spawn_gone() && o->eng.state != ASSIST_ENDED) {
+		assist_session_end(&o->eng, "the spawner ended");
+		offer_run_actions(o);
+	}
 	if (o->eng.state == ASSIST_ENDED)
 		o->done = true;
 }
@@ -497,6 +501,13 @@ offer_main(int argc, char **argv)
 		fclose(o->log);
 		return 2;
 	}
+	if ((rc = desktop_prepare(o)) < 0) {
+		fprintf(stderr, "assist: --desktop: %s: %s\n", o->dir,
+			strerror(-rc));
+		ssh_key_free(key);
+		fclose(o->log);
+		return 1;
+	}
 	cand_gather(o, teredo_sock, native);
 	if (cand_listen_all(o, (uint16_t)port) < 0) {
 		fprintf(stderr, "assist: no candidate address to listen on\n");
@@ -644,6 +655,13 @@ offer_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	/* Set up: from here on the engine cannot start a program, open a
+	 * file or gain a privilege; the spawner starts the children. */
+	if (offer_sandbox_enter(o) < 0) {
+		fprintf(stderr, "assist: cannot enter the sandbox\n");
+		spawn_fini(o);
+		return 1;
+	}
 	while (!o->done && !got_signal) {
 		/* The engine's timers are in seconds; 100 ms keeps the
 		 * control clients' deadline and the backpressure moving. */
@@ -665,7 +683,8 @@ offer_main(int argc, char **argv)
 	ctl_close_all(o);
 	ssh_event_remove_fd(o->event, o->ctl_fd);
 	fd_close(o->ctl_fd);
-	(void)!path_unlink(o->ctl_path); /* gone already: fine */
+	/* The spawner stops what is left, removes ctl.sock, and exits. */
+	spawn_fini(o);
 	ssh_event_free(o->event);
 	ssh_bind_free(o->bind);
 	ssh_finalize();

@@ -11,6 +11,8 @@
  *   offer_cand.c     candidates (native, Teredo) and their listeners
  *   offer_portmap.c  the router's port mapping as a candidate (its keeper)
  *   offer_desktop.c  the desktop (x11vnc) and the desktop dialogs (zenity)
+ *   offer_spawn.c    the sandbox: the engine under seccomp, the spawner
+ *                    that starts every child for it
  *   chanq.c          bounded queues between channels and fds
  *
  * The policy (who may do what, when) is lib/assist/session.c, sans-I/O;
@@ -37,6 +39,8 @@
 
 #include "assist/rfbfilter.h"
 #include "assist/session.h"
+#include "privsep/spawn.h"
+#include "sys/tty.h"
 #include "sys/tcp.h"
 
 #define TEXT_MAX 200
@@ -261,12 +265,14 @@ struct vnc_server {
 	char display[64];	/* $DISPLAY or $WAYLAND_DISPLAY */
 	char wl_path[PATH_MAX]; /* the compositor's socket */
 	char sock[PATH_MAX], log[PATH_MAX], conf[PATH_MAX];
+	int log_fd; /* its log, open from vnc_prepare on (the sandbox) */
 	char *argv[24], *targv[8];
 };
 /* From the environment: 0, or -errno after a clear message on stderr. */
 MUST_CHECK int vnc_choose(struct vnc_server *v);
 const char *vnc_name(const struct vnc_server *v);
-/* Its files in the offer's private directory dir; v->argv starts it. */
+/* Its files in the offer's private directory dir, made before the sandbox
+ * (the engine cannot open files after it); v->argv starts it. */
 MUST_CHECK int vnc_prepare(struct vnc_server *v, const char *dir);
 /* The command that makes it take input or not; NULL: it cannot (the
  * offer's filter alone is the gate). */
@@ -289,7 +295,32 @@ void desktop_stop(struct offer *o);
 bool desktop_fwd_target(const char *host);
 bool desktop_hold(void);
 bool desktop_may_input(void);
+/* Its files in the private directory, made before the sandbox. */
+MUST_CHECK int desktop_prepare(struct offer *o);
+/* For the spawner's policy: x11vnc's $DISPLAY (NULL: no x11vnc), the VNC
+ * server's files (false: no desktop), whether zenity works. */
+const char *desktop_x11_display(void);
+bool desktop_vnc_files(const char **sock, const char **log, const char **conf);
+bool desktop_dialogs(void);
 MUST_CHECK int desktop_connect(struct offer *o, int *fd);
+
+/* offer_spawn.c (issue 11 B3): sys/proc.h's calls, through the spawner
+ * once the engine is sandboxed (argv[0] is the kind's program). */
+MUST_CHECK int offer_sandbox_enter(struct offer *o);
+void spawn_fini(struct offer *o);
+bool spawn_gone(void);
+MUST_CHECK int spawn_run(enum privsep_spawn_kind kind, char *const argv[]);
+MUST_CHECK int spawn_capture(enum privsep_spawn_kind kind, char *const argv[],
+			     char *out, size_t cap);
+/* std_fd: an fd of ours, PROC_DEVNULL or PROC_INHERIT each. */
+MUST_CHECK int spawn_start(enum privsep_spawn_kind kind, char *const argv[],
+			   const int std_fd[3], pid_t *pid);
+MUST_CHECK int spawn_pty(char *const argv[], const char *term, unsigned rows,
+			 unsigned cols, int *master, pid_t *pid,
+			 char name[static TTY_PATH_MAX]);
+MUST_CHECK int spawn_kill(pid_t pid, int sig);
+MUST_CHECK int spawn_try_wait(pid_t pid, int *status);
+MUST_CHECK int spawn_wait(pid_t pid, int *status);
 
 /* offer_cand.c */
 void cand_gather(struct offer *o, const char *teredo_sock, bool native);

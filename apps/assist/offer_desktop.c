@@ -114,7 +114,7 @@ desktop_setup(struct offer *o, bool on)
 	char ver[64];
 	int rc;
 
-	(void)o; /* its directory is made later: see vnc_start */
+	(void)o; /* its directory is made later: see desktop_prepare */
 
 	for (size_t i = 0; i < DLG_COUNT; i++)
 		D.dlg[i].out_fd = -1;
@@ -138,16 +138,16 @@ static void
 dialog_open(struct offer *o, enum dialog_kind k, char *const argv[])
 {
 	struct dialog *g = &D.dlg[k];
-	struct proc_opts po = {.std_fd = {PROC_DEVNULL, -1, PROC_DEVNULL}};
+	int std_fd[3] = {PROC_DEVNULL, -1, PROC_DEVNULL};
 	int p[2];
 
 	if (!D.dialogs || g->pid != 0)
 		return;
 	if (fd_pipe(p) < 0)
 		return;
-	po.std_fd[1] = p[1];
+	std_fd[1] = p[1];
 	if (fd_set_nonblocking(p[0]) < 0 ||
-	    proc_spawn(argv, &po, &g->pid) < 0) {
+	    spawn_start(PRIVSEP_SPAWN_DIALOG, argv, std_fd, &g->pid) < 0) {
 		fd_close(p[0]);
 		fd_close(p[1]);
 		g->pid = 0;
@@ -167,7 +167,7 @@ dialog_close(enum dialog_kind k)
 
 	if (g->pid != 0 && !g->killed) {
 		g->killed = true;
-		(void)!proc_kill(g->pid, SIGTERM);
+		(void)!spawn_kill(g->pid, SIGTERM);
 	}
 }
 
@@ -318,9 +318,8 @@ dialog_done(struct offer *o, enum dialog_kind k, int status)
 static void
 toggle_kick(struct offer *o)
 {
+	static const int std_fd[3] = {PROC_DEVNULL, PROC_DEVNULL, PROC_DEVNULL};
 	char *const *argv;
-	struct proc_opts po = {
-		.std_fd = {PROC_DEVNULL, PROC_DEVNULL, PROC_DEVNULL}};
 
 	if (D.toggle_pid != 0 || D.vnc_pid == 0 ||
 	    D.want_input == D.applied_input)
@@ -333,7 +332,8 @@ toggle_kick(struct offer *o)
 			  D.applied_input ? "taking input" : "view only again");
 		return;
 	}
-	if (proc_spawn(argv, &po, &D.toggle_pid) < 0) {
+	if (spawn_start(PRIVSEP_SPAWN_X11VNC, argv, std_fd, &D.toggle_pid) <
+	    0) {
 		D.toggle_pid = 0;
 		offer_log(o, "desktop: cannot run %s -R", vnc_name(&D.v));
 		return;
@@ -344,24 +344,15 @@ toggle_kick(struct offer *o)
 static void
 vnc_start(struct offer *o)
 {
-	struct proc_opts po = {
-		.std_fd = {PROC_DEVNULL, PROC_DEVNULL, PROC_DEVNULL}};
-	FILE *log = NULL;
+	/* Its files were made before the sandbox (desktop_prepare). */
+	int std_fd[3] = {PROC_DEVNULL, PROC_DEVNULL, PROC_DEVNULL};
 	int rc;
 
-	/* In the private directory (made after desktop_setup). */
-	rc = vnc_prepare(&D.v, o->dir);
-	if (rc == 0 && vnc_logs_to_stderr(&D.v)) {
-		log = fopen(D.v.log, "we");
-		if (log == NULL)
-			rc = -errno;
-		else
-			po.std_fd[2] = fileno(log);
-	}
-	if (rc == 0)
-		rc = proc_spawn(D.v.argv, &po, &D.vnc_pid);
-	if (log != NULL)
-		fclose(log);
+	if (vnc_logs_to_stderr(&D.v))
+		std_fd[2] = D.v.log_fd;
+	rc = spawn_start(D.v.kind == VNC_WAYVNC ? PRIVSEP_SPAWN_WAYVNC
+						: PRIVSEP_SPAWN_X11VNC,
+			 D.v.argv, std_fd, &D.vnc_pid);
 	if (rc < 0) {
 		D.vnc_pid = 0;
 		offer_log(o, "desktop: cannot start %s: %s", vnc_name(&D.v),
@@ -382,7 +373,7 @@ vnc_stop(struct offer *o)
 	if (D.vnc_pid == 0 || D.vnc_stopping)
 		return;
 	D.vnc_stopping = true;
-	(void)!proc_kill(D.vnc_pid, SIGTERM);
+	(void)!spawn_kill(D.vnc_pid, SIGTERM);
 	offer_log(o, "desktop: %s stopped", vnc_name(&D.v));
 }
 
@@ -456,7 +447,7 @@ desktop_serve(struct offer *o)
 			       &n) == 0 &&
 		       n > 0)
 			g->len += n;
-		if (proc_try_wait(g->pid, &st) != 0)
+		if (spawn_try_wait(g->pid, &st) != 0)
 			continue;
 		/* Whatever the child wrote before it ended is in the pipe. */
 		while (g->len < TEXT_MAX &&
@@ -470,7 +461,7 @@ desktop_serve(struct offer *o)
 		dialog_done(o, (enum dialog_kind)k, st);
 		g->killed = false;
 	}
-	if (D.toggle_pid != 0 && proc_try_wait(D.toggle_pid, &st) == 0) {
+	if (D.toggle_pid != 0 && spawn_try_wait(D.toggle_pid, &st) == 0) {
 		D.toggle_pid = 0;
 		if (st == 0) {
 			D.applied_input = D.toggle_to;
@@ -483,7 +474,7 @@ desktop_serve(struct offer *o)
 				  vnc_name(&D.v), st);
 		toggle_kick(o); /* a wish that came meanwhile */
 	}
-	if (D.vnc_pid != 0 && proc_try_wait(D.vnc_pid, &st) == 0) {
+	if (D.vnc_pid != 0 && spawn_try_wait(D.vnc_pid, &st) == 0) {
 		if (!D.vnc_stopping) {
 			char why[512], line[TEXT_MAX];
 
@@ -538,11 +529,43 @@ desktop_hold(void)
 	return D.on && assist_desktop_hold(&D.d);
 }
 
+int
+desktop_prepare(struct offer *o)
+{
+	return D.on ? vnc_prepare(&D.v, o->dir) : 0;
+}
+
 /* Whether the Helper's input messages pass the filter now. */
 bool
 desktop_may_input(void)
 {
 	return D.on && assist_desktop_may_input(&D.d);
+}
+
+/* For the spawner's policy (issue 11 B3): x11vnc's $DISPLAY, or NULL. */
+const char *
+desktop_x11_display(void)
+{
+	return D.on && D.v.kind == VNC_X11VNC ? D.v.display : NULL;
+}
+
+/* For the spawner's policy: the VNC server's files (after
+ * desktop_prepare), wayvnc's configuration or NULL; false: no desktop. */
+bool
+desktop_vnc_files(const char **sock, const char **log, const char **conf)
+{
+	if (!D.on)
+		return false;
+	*sock = D.v.sock;
+	*log = D.v.log;
+	*conf = D.v.kind == VNC_WAYVNC ? D.v.conf : NULL;
+	return true;
+}
+
+bool
+desktop_dialogs(void)
+{
+	return D.dialogs;
 }
 
 bool

@@ -91,12 +91,9 @@ files_start(struct chan *c)
 	struct sftp *f = &o->sftp;
 	/* In its jail (sys/proc.c): the filesystem is /usr and /files. */
 	char *argv[] = {SFTP_SERVER, "-d", "/files", "-R", NULL};
-	struct proc_opts opts = PROC_OPTS_INHERIT;
-	int in[2], out[2], rc;
+	int std_fd[3], in[2], out[2], rc;
 
-	opts.jail_root = o->jail_path;
-	opts.jail_files = o->files_dir;
-	opts.jail_files_rw = o->files_rw;
+	/* The spawner adds the jail (o->jail_path, o->files_dir). */
 	if (o->files_rw)
 		argv[3] = NULL;
 	if ((rc = fd_pipe(in)) < 0)
@@ -106,16 +103,16 @@ files_start(struct chan *c)
 		fd_close(in[1]);
 		return rc;
 	}
-	opts.std_fd[0] = in[0];
-	opts.std_fd[1] = out[1];
-	opts.std_fd[2] = PROC_DEVNULL;
-	rc = proc_spawn(argv, &opts, &f->pid);
+	std_fd[0] = in[0];
+	std_fd[1] = out[1];
+	std_fd[2] = PROC_DEVNULL;
+	rc = spawn_start(PRIVSEP_SPAWN_SFTP, argv, std_fd, &f->pid);
 	fd_close(in[0]);
 	fd_close(out[1]);
 	if (rc == 0 && ((rc = fd_set_nonblocking(in[1])) < 0 ||
 			(rc = fd_set_nonblocking(out[0])) < 0)) {
-		(void)!proc_kill(f->pid, SIGTERM);
-		(void)!proc_wait(f->pid, NULL, NULL);
+		(void)!spawn_kill(f->pid, SIGTERM);
+		(void)!spawn_wait(f->pid, NULL);
 	}
 	if (rc < 0) {
 		fd_close(in[1]);
@@ -157,8 +154,8 @@ files_stop(struct offer *o, bool tell)
 	if (f->pid > 0) {
 		/* Gone already (-ESRCH) is fine: the wait reaps it anyway. */
 		if (!f->out_eof)
-			(void)!proc_kill(f->pid, SIGTERM);
-		if (proc_wait(f->pid, &status, NULL) < 0)
+			(void)!spawn_kill(f->pid, SIGTERM);
+		if (spawn_wait(f->pid, &status) < 0)
 			status = -1;
 	}
 	if (tell && !c->closed && c->ch != NULL && ssh_channel_is_open(c->ch)) {

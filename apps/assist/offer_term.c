@@ -35,7 +35,7 @@ tmux(struct offer *o, const char *a1, const char *a2, const char *a3,
 	for (size_t i = 0; i < ARRAY_SIZE(args) && args[i] != NULL; i++)
 		argv[n++] = (char *)(uintptr_t)args[i];
 	argv[n] = NULL;
-	return proc_run(argv, true);
+	return spawn_run(PRIVSEP_SPAWN_TMUX, argv);
 }
 
 /* '#' starts a tmux format (and "#(cmd)" runs a command): double it. */
@@ -70,7 +70,7 @@ user_clients(struct offer *o, char ttys[][64], unsigned max)
 	char out[2048], *save = NULL;
 	unsigned n = 0;
 
-	if (proc_capture(argv, out, sizeof(out)) != 0)
+	if (spawn_capture(PRIVSEP_SPAWN_TMUX, argv, out, sizeof(out)) != 0)
 		return 0;
 	for (char *t = strtok_r(out, "\n", &save); t != NULL && n < max;
 	     t = strtok_r(NULL, "\n", &save)) {
@@ -91,7 +91,7 @@ term_broadcast(struct offer *o, const char *text)
 	char out[2048], esc[2 * TEXT_MAX + 64], *save = NULL;
 
 	tmux_escape(text, esc, sizeof(esc));
-	if (proc_capture(argv, out, sizeof(out)) != 0)
+	if (spawn_capture(PRIVSEP_SPAWN_TMUX, argv, out, sizeof(out)) != 0)
 		return;
 	for (char *t = strtok_r(out, "\n", &save); t != NULL;
 	     t = strtok_r(NULL, "\n", &save))
@@ -119,7 +119,8 @@ term_ask(struct offer *o, bool control, const char *question)
 				"-b",	"-k", "-t",	    ttys[i],
 				"-p",	esc,  cmd,	    NULL};
 
-		(void)!proc_run(argv, true); /* no answer counts as "no" */
+		/* no answer counts as "no" */
+		(void)!spawn_run(PRIVSEP_SPAWN_TMUX, argv);
 	}
 	if (n == 0)
 		offer_log(o,
@@ -142,7 +143,7 @@ term_bind_keys(struct offer *o)
 	snprintf(cmd, sizeof(cmd), "'%s' ctl -s '%s' revoke >/dev/null 2>&1",
 		 self_exe(), o->ctl_path);
 	(void)tmux(o, "bind-key", "-n", "F12", "run-shell", "-b", cmd, NULL);
-	if (proc_capture(argv, out, sizeof(out)) != 0)
+	if (spawn_capture(PRIVSEP_SPAWN_TMUX, argv, out, sizeof(out)) != 0)
 		return;
 	for (char *t = strtok_r(out, "\n", &save); t != NULL;
 	     t = strtok_r(NULL, "\n", &save)) {
@@ -172,7 +173,8 @@ term_set_readonly(struct offer *o, bool ro)
 	if (o->helper_tty[0] == '\0')
 		return -ENOENT;
 	for (int tries = 0; tries < 3; tries++) {
-		if (proc_capture(argv, out, sizeof(out)) != 0)
+		if (spawn_capture(PRIVSEP_SPAWN_TMUX, argv, out, sizeof(out)) !=
+		    0)
 			return -EIO;
 		snprintf(want, sizeof(want), "%s %d\n", o->helper_tty, ro);
 		if (strstr(out, want) != NULL)
@@ -214,16 +216,15 @@ on_pty_readable(socket_t fd, int revents, void *arg)
 int
 term_start_view(struct offer *o)
 {
-	char name[TTY_PATH_MAX], term[sizeof(o->term) + 8];
-	const char *env[] = {term, "TMUX", NULL};
+	char name[TTY_PATH_MAX];
 	/* attach -r: read-only, and the Helper's size is ignored. */
 	char *argv[] = {"tmux", "-S", o->tmux_sock, "attach-session",
 			"-r",	"-t", "assist",	    NULL};
 	int master, rc;
 	pid_t pid;
 
-	snprintf(term, sizeof(term), "TERM=%s", o->term[0] ? o->term : "xterm");
-	rc = tty_spawn(argv, env, (unsigned)(o->rows > 0 ? o->rows : 24),
+	rc = spawn_pty(argv, o->term[0] ? o->term : "xterm",
+		       (unsigned)(o->rows > 0 ? o->rows : 24),
 		       (unsigned)(o->cols > 0 ? o->cols : 80), &master, &pid,
 		       name);
 	if (rc < 0) {
@@ -251,8 +252,8 @@ term_stop_view(struct offer *o)
 	}
 	if (o->attach_pid > 0) {
 		/* Gone already (-ESRCH) is fine: the wait reaps it anyway. */
-		(void)!proc_kill(o->attach_pid, SIGTERM);
-		(void)!proc_wait(o->attach_pid, NULL, NULL);
+		(void)!spawn_kill(o->attach_pid, SIGTERM);
+		(void)!spawn_wait(o->attach_pid, NULL);
 		o->attach_pid = 0;
 	}
 	o->helper_tty[0] = '\0';

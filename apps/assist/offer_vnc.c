@@ -142,6 +142,7 @@ vnc_choose(struct vnc_server *v)
 	char ver[64];
 
 	memset(v, 0, sizeof(*v));
+	v->log_fd = -1;
 	if (way != NULL && way[0] != '\0')
 		return choose_wayland(v, way);
 	if (disp == NULL || disp[0] == '\0') {
@@ -177,6 +178,10 @@ vnc_prepare(struct vnc_server *v, const char *dir)
 
 	snprintf(v->sock, sizeof(v->sock), "%s/vnc.sock", dir);
 	snprintf(v->log, sizeof(v->log), "%s/%s.log", dir, vnc_name(v));
+	/* Read by vnc_explain; wayvnc's stderr (x11vnc writes it with -o). */
+	rc = path_open_log(v->log, 0600, &v->log_fd);
+	if (rc < 0)
+		return rc;
 	if (v->kind == VNC_WAYVNC) {
 		snprintf(v->conf, sizeof(v->conf), "%s/wayvnc.conf", dir);
 		rc = path_write(v->conf, "", 0, 0600);
@@ -190,15 +195,10 @@ vnc_prepare(struct vnc_server *v, const char *dir)
 		v->argv[n] = NULL;
 		return 0;
 	}
-	/* No TCP at all: -rfbport 0 closes IPv4 and -rfbportv6 0 the IPv6
-	 * port Debian's x11vnc opens by default (X11VNC_LISTEN6) even with
-	 * -rfbport 0 or -no6; t-desktop checks with ss. */
+	/* The options the spawner's policy allows (lib/privsep/spawn.h); t-desktop
+	 * checks with ss that nothing listens on TCP. */
 	{
-		static char *const rest[] = {
-			"-rfbport",   "0",	  "-rfbportv6", "0",
-			"-noipv4",    "-noipv6",  "-nolookup",	"-viewonly",
-			"-shared",    "-forever", "-nopw",	"-norc",
-			"-noxdamage", "-quiet",	  "-o"};
+		static char *const rest[] = {PRIVSEP_SPAWN_X11VNC_ARGS, "-o"};
 
 		v->argv[n++] = "x11vnc";
 		v->argv[n++] = "-display";
@@ -239,14 +239,11 @@ vnc_explain(const struct vnc_server *v, char *out, size_t cap)
 {
 	char log[4096];
 	size_t len = 0;
-	int rc;
 
 	out[0] = '\0';
-	rc = path_read(v->log, log, sizeof(log) - 1, &len);
-
-	if (rc == -EFBIG) /* its first lines are enough */
-		len = sizeof(log) - 1;
-	else if (rc < 0)
+	/* Its first lines are enough. */
+	if (v->log_fd < 0 ||
+	    fd_read_head(v->log_fd, log, sizeof(log) - 1, &len) < 0)
 		return;
 	log[len] = '\0';
 	/* wayvnc 0.5 checks the virtual pointer and keyboard first, then
