@@ -247,15 +247,18 @@ tick(struct offer *o)
 			 NULL) == 0)
 			assist_session_end(&o->eng,
 					   "the Helper left (detached)");
-		else
+		else if (!spawn_gone())
 			assist_session_end(&o->eng,
 					   "the shared terminal closed");
 		offer_run_actions(o);
 	}
-	if (!o->done && now >= o->next_tmux_check_ms) {
+	/* A tmux command fails also when the spawner is gone: that is said
+	 * below, not taken for the User's shell. */
+	if (!o->done && !spawn_gone() && now >= o->next_tmux_check_ms) {
 		o->next_tmux_check_ms = now + 2000;
 		if (tmux(o, "has-session", "-t", "assist", NULL, NULL, NULL,
-			 NULL) != 0) {
+			 NULL) != 0 &&
+		    !spawn_gone()) {
 			assist_session_end(&o->eng, "the User's shell exited");
 			offer_run_actions(o);
 		}

@@ -87,6 +87,7 @@ struct spawner {
 	struct privsep_spawn_policy policy;
 	char tmux_sock[PATH_MAX], display[64];
 	char vnc_sock[PATH_MAX], vnc_log[PATH_MAX], wayvnc_conf[PATH_MAX];
+	char ctl_cmd[3][3 * PATH_MAX]; /* privsep_spawn_ctl_cmd's */
 	char jail_root[PATH_MAX], files_dir[PATH_MAX], ctl_path[PATH_MAX];
 	pid_t kids[SPAWN_CHILDREN]; /* 0: free */
 };
@@ -341,6 +342,17 @@ spawner_start(struct offer *o)
 	snprintf(s.tmux_sock, sizeof(s.tmux_sock), "%s", o->tmux_sock);
 	snprintf(s.ctl_path, sizeof(s.ctl_path), "%s", o->ctl_path);
 	s.policy.tmux_sock = s.tmux_sock;
+	for (int i = 0; i < 3; i++)
+		if ((rc = privsep_spawn_ctl_cmd(s.ctl_cmd[i],
+						sizeof(s.ctl_cmd[i]),
+						(enum privsep_spawn_ctl)i,
+						self_exe(), o->ctl_path)) < 0)
+			return rc;
+	s.policy.ctl_revoke = s.ctl_cmd[PRIVSEP_SPAWN_CTL_REVOKE];
+	s.policy.ctl_answer_consent =
+		s.ctl_cmd[PRIVSEP_SPAWN_CTL_ANSWER_CONSENT];
+	s.policy.ctl_answer_control =
+		s.ctl_cmd[PRIVSEP_SPAWN_CTL_ANSWER_CONTROL];
 	if (o->files_dir[0] != '\0') {
 		s.policy.files = true;
 		s.policy.files_rw = o->files_rw;

@@ -110,10 +110,11 @@ term_ask(struct offer *o, bool control, const char *question)
 	tmux_escape(question, esc, sizeof(esc));
 	/* -k: one key, by name, so F12 on an open question (or a stale one,
 	 * already answered elsewhere) still reaches the offer, as "F12". */
-	snprintf(cmd, sizeof(cmd),
-		 "run-shell -b \"'%s' ctl -s '%s' answer %s %%%% >/dev/null "
-		 "2>&1\"",
-		 self_exe(), o->ctl_path, control ? "control" : "consent");
+	if (privsep_spawn_ctl_cmd(cmd, sizeof(cmd),
+				  control ? PRIVSEP_SPAWN_CTL_ANSWER_CONTROL
+					  : PRIVSEP_SPAWN_CTL_ANSWER_CONSENT,
+				  self_exe(), o->ctl_path) < 0)
+		return;
 	for (unsigned i = 0; i < n; i++) {
 		char *argv[] = {"tmux", "-S", o->tmux_sock, "command-prompt",
 				"-b",	"-k", "-t",	    ttys[i],
@@ -140,8 +141,9 @@ term_bind_keys(struct offer *o)
 			NULL};
 	char cmd[3 * PATH_MAX], out[2048], *save = NULL;
 
-	snprintf(cmd, sizeof(cmd), "'%s' ctl -s '%s' revoke >/dev/null 2>&1",
-		 self_exe(), o->ctl_path);
+	if (privsep_spawn_ctl_cmd(cmd, sizeof(cmd), PRIVSEP_SPAWN_CTL_REVOKE,
+				  self_exe(), o->ctl_path) < 0)
+		return;
 	(void)tmux(o, "bind-key", "-n", "F12", "run-shell", "-b", cmd, NULL);
 	if (spawn_capture(PRIVSEP_SPAWN_TMUX, argv, out, sizeof(out)) != 0)
 		return;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "wire/rd.h"
@@ -279,20 +280,107 @@ arg_is(const struct privsep_spawn_msg *m, unsigned i, const char *s)
 	       (n == 0 || memcmp(m->arg[i], s, n) == 0);
 }
 
-/* The tmux commands the offer runs (offer_term.c, offer.c); nothing that
- * loads a file, starts a new server or kills one. */
-static bool
-tmux_subcommand_allowed(const struct privsep_spawn_msg *m)
+int
+privsep_spawn_ctl_cmd(char *out, size_t cap, enum privsep_spawn_ctl which,
+		      const char *exe, const char *ctl)
 {
-	static const char *const allowed[] = {
-		"set",		 "display-message", "command-prompt",
-		"bind-key",	 "list-clients",    "switch-client",
-		"detach-client", "has-session",
-	};
+	int n;
 
-	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
-		if (arg_is(m, 2, allowed[i]))
-			return true;
+	/* "%%": command-prompt puts the answer there (run-shell sees %). */
+	if (which == PRIVSEP_SPAWN_CTL_REVOKE)
+		n = snprintf(out, cap,
+			     "'%s' ctl -s '%s' revoke >/dev/null 2>&1", exe,
+			     ctl);
+	else
+		n = snprintf(out, cap,
+			     "run-shell -b \"'%s' ctl -s '%s' answer %s %%%% "
+			     ">/dev/null 2>&1\"",
+			     exe, ctl,
+			     which == PRIVSEP_SPAWN_CTL_ANSWER_CONTROL
+				     ? "control"
+				     : "consent");
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* Text tmux expands as a format: printable, every '#' doubled (offer_term.c
+ * tmux_escape), so no "#(cmd)" or "#{...}" is left. */
+static bool
+arg_is_escaped(const struct privsep_spawn_msg *m, unsigned i)
+{
+	if (i >= m->argc)
+		return false;
+	for (size_t k = 0; k < m->arg_len[i]; k++) {
+		uint8_t c = m->arg[i][k];
+
+		if (c < 0x20 || c > 0x7e)
+			return false;
+		if (c == '#' && (++k == m->arg_len[i] || m->arg[i][k] != '#'))
+			return false;
+	}
+	return true;
+}
+
+/* A tmux client, by its terminal: /dev/..., no format, no option. */
+static bool
+arg_is_tty(const struct privsep_spawn_msg *m, unsigned i)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyz"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-";
+
+	if (i >= m->argc || m->arg_len[i] < 6 ||
+	    memcmp(m->arg[i], "/dev/", 5) != 0)
+		return false;
+	for (size_t k = 0; k < m->arg_len[i]; k++)
+		if (m->arg[i][k] == 0 || strchr(ok, m->arg[i][k]) == NULL)
+			return false;
+	return true;
+}
+
+/* Argument i is the C string s, which is set. */
+static bool
+arg_is_set(const struct privsep_spawn_msg *m, unsigned i, const char *s)
+{
+	return s != NULL && arg_is(m, i, s);
+}
+
+/* The tmux commands the offer runs (offer_term.c, offer.c), each with its
+ * exact arguments after "-S" <socket>: nothing that loads a file, starts
+ * or kills a server, changes another option, or runs another command. */
+static bool
+tmux_command_allowed(const struct privsep_spawn_policy *p,
+		     const struct privsep_spawn_msg *m)
+{
+	unsigned n = m->argc;
+
+	if (arg_is(m, 2, "has-session"))
+		return n == 5 && arg_is(m, 3, "-t") && arg_is(m, 4, "assist");
+	if (arg_is(m, 2, "set"))
+		return n == 6 && arg_is(m, 3, "-g") &&
+		       arg_is(m, 4, "@assist_state") && arg_is_escaped(m, 5);
+	if (arg_is(m, 2, "list-clients"))
+		return n == 5 && arg_is(m, 3, "-F") &&
+		       (arg_is(m, 4, "#{client_tty}") ||
+			arg_is(m, 4, "#{client_readonly} #{client_tty}") ||
+			arg_is(m, 4, "#{client_tty} #{client_readonly}"));
+	if (arg_is(m, 2, "display-message"))
+		return n == 8 && arg_is(m, 3, "-c") && arg_is_tty(m, 4) &&
+		       arg_is(m, 5, "-d") && arg_is(m, 6, "15000") &&
+		       arg_is_escaped(m, 7);
+	if (arg_is(m, 2, "command-prompt"))
+		return n == 10 && arg_is(m, 3, "-b") && arg_is(m, 4, "-k") &&
+		       arg_is(m, 5, "-t") && arg_is_tty(m, 6) &&
+		       arg_is(m, 7, "-p") && arg_is_escaped(m, 8) &&
+		       (arg_is_set(m, 9, p->ctl_answer_consent) ||
+			arg_is_set(m, 9, p->ctl_answer_control));
+	if (arg_is(m, 2, "bind-key"))
+		return n == 8 && arg_is(m, 3, "-n") && arg_is(m, 4, "F12") &&
+		       arg_is(m, 5, "run-shell") && arg_is(m, 6, "-b") &&
+		       arg_is_set(m, 7, p->ctl_revoke);
+	if (arg_is(m, 2, "switch-client"))
+		return n == 6 && arg_is(m, 3, "-c") && arg_is_tty(m, 4) &&
+		       arg_is(m, 5, "-r");
+	if (arg_is(m, 2, "detach-client"))
+		return n == 5 && arg_is(m, 3, "-t") && arg_is_tty(m, 4);
 	return false;
 }
 
@@ -340,7 +428,7 @@ check_request(const struct privsep_spawn_policy *p,
 	case PRIVSEP_SPAWN_TMUX:
 		/* Always the offer's own server: its private socket. */
 		if (p->tmux_sock == NULL || !arg_is(m, 0, "-S") ||
-		    !arg_is(m, 1, p->tmux_sock) || !tmux_subcommand_allowed(m))
+		    !arg_is(m, 1, p->tmux_sock) || !tmux_command_allowed(p, m))
 			return -EPERM;
 		return std_are(m, PRIVSEP_SPAWN_DEVNULL,
 			       run && m->std[1] == PRIVSEP_SPAWN_CAPTURE
@@ -353,8 +441,9 @@ check_request(const struct privsep_spawn_policy *p,
 		/* The Helper's client: read-only (remote-assistance.md
 		 * §3.2), on the pty the spawner makes. */
 		if (run || p->tmux_sock == NULL || !arg_is(m, 0, "-S") ||
-		    !arg_is(m, 1, p->tmux_sock) ||
+		    !arg_is(m, 1, p->tmux_sock) || m->argc != 6 ||
 		    !arg_is(m, 2, "attach-session") || !arg_is(m, 3, "-r") ||
+		    !arg_is(m, 4, "-t") || !arg_is(m, 5, "assist") ||
 		    m->term_len == 0 || m->rows == 0 || m->cols == 0 ||
 		    !std_are(m, PRIVSEP_SPAWN_INHERIT, PRIVSEP_SPAWN_INHERIT,
 			     PRIVSEP_SPAWN_INHERIT))

@@ -148,14 +148,22 @@ struct privsep_spawn_policy {
 	/* --desktop: the VNC server's socket and log (x11vnc), its
 	 * configuration (wayvnc on wlroots Wayland; NULL: no wayvnc). */
 	const char *vnc_sock, *vnc_log, *wayvnc_conf;
+	/* The `assist ctl` commands tmux may run (privsep_spawn_ctl_cmd):
+	 * F12's revoke, the consent and control questions' answers. */
+	const char *ctl_revoke, *ctl_answer_consent, *ctl_answer_control;
 };
 
 /*
  * Whether the spawner may do what request m asks (a captured engine's
  * requests are hostile).  0 or -EPERM.  Allowed, and nothing else:
- *   - TMUX: RUN or START, arguments "-S" <tmux_sock> then one of the
- *     subcommands the offer uses (tmux_subcommand_allowed), standard fds
- *     DEVNULL (stdout CAPTURE in a RUN);
+ *   - TMUX: RUN or START, arguments "-S" <tmux_sock> then exactly one of
+ *     the commands the offer runs (tmux_command_allowed): has-session,
+ *     set of @assist_state, list-clients with a fixed format, a
+ *     display-message or command-prompt whose text is escaped ('#'
+ *     doubled: a tmux format could run "#(cmd)"), switch-client -r,
+ *     detach-client, and bind-key / command-prompt only with the ctl
+ *     commands above; tmux runs no other shell command for a captured
+ *     engine; standard fds DEVNULL (stdout CAPTURE in a RUN);
  *   - TMUX_PTY: START, "-S" <tmux_sock> "attach-session" "-r" ...: the
  *     Helper's client, read-only; a Term; no standard fd modes;
  *   - SFTP: START with --allow-files, exactly "-d" "/files" and "-R"
@@ -173,6 +181,21 @@ struct privsep_spawn_policy {
  *     is the spawner's table, not this check.  An ANSWER is never a
  *     request.
  */
+enum privsep_spawn_ctl {
+	PRIVSEP_SPAWN_CTL_REVOKE,	  /* F12 */
+	PRIVSEP_SPAWN_CTL_ANSWER_CONSENT, /* the consent question */
+	PRIVSEP_SPAWN_CTL_ANSWER_CONTROL, /* the control question */
+};
+
+/*
+ * The shell command tmux runs for `which`, for the program exe and the
+ * control socket ctl: the offer sends it, the spawner's policy compares
+ * with it.  0, or -ENAMETOOLONG when cap is too small.
+ */
+MUST_CHECK int privsep_spawn_ctl_cmd(char *out, size_t cap,
+				     enum privsep_spawn_ctl which,
+				     const char *exe, const char *ctl);
+
 MUST_CHECK int privsep_spawn_check(const struct privsep_spawn_policy *p,
 				   const struct privsep_spawn_msg *m);
 

@@ -4,6 +4,8 @@
  * spawn.h, write -> read round trips, every malformation, and the hostile
  * requests a captured engine could send (another tmux server, a tmux
  * subcommand that loads a file, sftp-server writable or outside /files,
+ * tmux commands that would run a shell command (a format's "#(cmd)", a
+ * key bound to anything but F12's revoke, another option set),
  * x11vnc on another display or with an option that runs commands or
  * listens, wayvnc elsewhere than its socket, stray descriptors, answers posing as
  * requests, signals other than TERM and KILL).
@@ -47,6 +49,11 @@ static const char v_answer[] =
 	"01 80 0022 00000003 00000000 ffffffff 00001234 000a 0000"
 	"2f6465762f7074732f33";
 
+#define REVOKE "'/a' ctl -s '/o/ctl.sock' revoke >/dev/null 2>&1"
+#define ANSWER                                                        \
+	"run-shell -b \"'/a' ctl -s '/o/ctl.sock' answer consent %% " \
+	">/dev/null 2>&1\""
+
 static const struct privsep_spawn_policy policy = {
 	.tmux_sock = SOCK,
 	.files = true,
@@ -55,6 +62,8 @@ static const struct privsep_spawn_policy policy = {
 	.vnc_sock = "/o/vnc.sock",
 	.vnc_log = "/o/x11vnc.log",
 	.dialogs = true,
+	.ctl_revoke = REVOKE,
+	.ctl_answer_consent = ANSWER,
 };
 
 static int
@@ -307,6 +316,39 @@ test_policy(void)
 	static const char *const wayvnc_tcp[] = {"-C", "/o/wayvnc.conf",
 						 "0.0.0.0", "5900", NULL};
 	static const char *const zenity[] = {"--question", "--text=x", NULL};
+	static const char *const bind_f12[] = {"-S", SOCK,   "bind-key",
+					       "-n", "F12",  "run-shell",
+					       "-b", REVOKE, NULL};
+	static const char *const bind_evil[] = {"-S", SOCK,  "bind-key",
+						"-n", "F12", "run-shell",
+						"-b", "id",  NULL};
+	static const char *const prompt[] = {
+		"-S",	      SOCK, "command-prompt", "-b",   "-k", "-t",
+		"/dev/pts/3", "-p", "Allow a b##c?",  ANSWER, NULL};
+	static const char *const prompt_evil[] = {
+		"-S", SOCK, "command-prompt", "-b", "-k", "-t", "/dev/pts/3",
+		"-p", "x",  "run-shell id",   NULL};
+	static const char *const prompt_fmt[] = {
+		"-S",	      SOCK, "command-prompt", "-b",   "-k", "-t",
+		"/dev/pts/3", "-p", "#(id)",	      ANSWER, NULL};
+	static const char *const msg[] = {
+		"-S", SOCK,    "display-message", "-c", "/dev/pts/3",
+		"-d", "15000", "chat: 50## off",  NULL};
+	static const char *const msg_fmt[] = {
+		"-S", SOCK,    "display-message", "-c", "/dev/pts/3",
+		"-d", "15000", "#(touch /tmp/x)", NULL};
+	static const char *const msg_tty[] = {
+		"-S",	 SOCK,	       "display-message",
+		"-c",	 "#{pane_id}", "-d",
+		"15000", "x",	       NULL};
+	static const char *const set_state[] = {
+		"-S", SOCK, "set", "-g", "@assist_state", "viewing", NULL};
+	static const char *const set_status[] = {
+		"-S", SOCK, "set", "-g", "status-right", "#(id)", NULL};
+	static const char *const list_fmt[] = {"-S", SOCK,    "list-clients",
+					       "-F", "#(id)", NULL};
+	static const char *const list_ok[] = {
+		"-S", SOCK, "list-clients", "-F", "#{client_tty}", NULL};
 	struct privsep_spawn_policy p = policy;
 	struct privsep_spawn_msg m;
 
@@ -339,7 +381,59 @@ test_policy(void)
 	m = (struct privsep_spawn_msg){.type = PRIVSEP_SPAWN_WAIT, .pid = 99};
 	is_int(privsep_spawn_check(&p, &m), 0, "WAIT");
 
+	{
+		char cmd[256];
+
+		ok(privsep_spawn_ctl_cmd(cmd, sizeof(cmd),
+					 PRIVSEP_SPAWN_CTL_REVOKE, "/a",
+					 "/o/ctl.sock") == 0 &&
+			   strcmp(cmd, REVOKE) == 0,
+		   "the F12 command the offer binds is the one allowed");
+		ok(privsep_spawn_ctl_cmd(cmd, sizeof(cmd),
+					 PRIVSEP_SPAWN_CTL_ANSWER_CONSENT, "/a",
+					 "/o/ctl.sock") == 0 &&
+			   strcmp(cmd, ANSWER) == 0,
+		   "the consent answer command likewise");
+		is_int(privsep_spawn_ctl_cmd(cmd, 10, PRIVSEP_SPAWN_CTL_REVOKE,
+					     "/a", "/o/ctl.sock"),
+		       -ENAMETOOLONG, "a command that does not fit: refused");
+	}
+	m = req(PRIVSEP_SPAWN_RUN, PRIVSEP_SPAWN_TMUX, bind_f12);
+	is_int(privsep_spawn_check(&p, &m), 0, "tmux: F12 bound to the revoke");
+	m = req(PRIVSEP_SPAWN_RUN, PRIVSEP_SPAWN_TMUX, prompt);
+	is_int(privsep_spawn_check(&p, &m), 0,
+	       "tmux: the consent question, its text escaped");
+	m = req(PRIVSEP_SPAWN_RUN, PRIVSEP_SPAWN_TMUX, msg);
+	is_int(privsep_spawn_check(&p, &m), 0, "tmux: a status-line message");
+	m = req(PRIVSEP_SPAWN_RUN, PRIVSEP_SPAWN_TMUX, set_state);
+	is_int(privsep_spawn_check(&p, &m), 0, "tmux: @assist_state");
+	m = req(PRIVSEP_SPAWN_RUN, PRIVSEP_SPAWN_TMUX, list_ok);
+	m.std[1] = PRIVSEP_SPAWN_CAPTURE;
+	m.capture_cap = 100;
+	is_int(privsep_spawn_check(&p, &m), 0, "tmux: list-clients");
+
 	/* Hostile requests from a captured engine. */
+	{
+		static const struct {
+			const char *const *args;
+			const char *what;
+		} evil[] = {
+			{bind_evil, "F12 bound to another command"},
+			{prompt_evil, "a question that runs another command"},
+			{prompt_fmt, "a question whose text is a #() format"},
+			{msg_fmt, "a message whose text is a #() format"},
+			{msg_tty, "a message to a format, not a terminal"},
+			{set_status, "another option (status-right #())"},
+			{list_fmt, "list-clients with a #() format"},
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(evil); i++) {
+			m = req(PRIVSEP_SPAWN_RUN, PRIVSEP_SPAWN_TMUX,
+				evil[i].args);
+			is_int(privsep_spawn_check(&p, &m), -EPERM,
+			       "tmux: %s: refused", evil[i].what);
+		}
+	}
 	m = req(PRIVSEP_SPAWN_RUN, PRIVSEP_SPAWN_TMUX, other_sock);
 	is_int(privsep_spawn_check(&p, &m), -EPERM,
 	       "tmux on another socket: refused");
