@@ -7,6 +7,7 @@
 
 #include "teredo/addr.h"
 #include "teredo/msg.h"
+#include "teredo/upnp.h"
 
 static const char *const nat_names[NAT_KIND_COUNT] = {
 	[NAT_NONE] = "public",
@@ -689,6 +690,9 @@ lan_inbound(const struct sim_nat *n, uint32_t ext_ipv4, uint16_t ext_port,
 {
 	bool filter = !lan_is_public(n, src_ipv4);
 
+	if (n->has_upnp && ext_ipv4 == n->public_ipv4 &&
+	    ext_port == n->upnp.ext_port)
+		return &n->upnp;
 	for (unsigned i = 0; i < n->nmappings; i++) {
 		const struct sim_mapping *m = &n->mappings[i];
 
@@ -856,8 +860,8 @@ lan_deliver(struct sim *s, const struct sim_dgram *d)
 			return true;
 		}
 	}
-	if ((d->dst_ipv4 >> 24) != 10)
-		return false;
+	/* An address on some NAT's LAN: private, or (sim_nat_upnp) an inner
+	 * NAT's routable WAN address there. */
 	for (unsigned i = 0; i < s->nhosts; i++) {
 		struct sim_host *g = &s->hosts[i];
 
@@ -903,6 +907,22 @@ sim_add_lan_host(struct sim *s, struct sim_host *owner, enum nat_kind inner,
 		h->nat.public_ipv4 = addr;
 	}
 	return h;
+}
+
+void
+sim_nat_upnp(struct sim_host *h, uint32_t wan_ipv4)
+{
+	if (h->lan_of == NULL || h->nat.kind == NAT_NONE)
+		abort();
+	h->nat.public_ipv4 = wan_ipv4;
+	h->nat.has_upnp = true;
+	memset(&h->nat.upnp, 0, sizeof(h->nat.upnp));
+	h->nat.upnp.int_ipv4 = h->ipv4;
+	h->nat.upnp.int_port = h->port;
+	h->nat.upnp.ext_ipv4 = wan_ipv4;
+	h->nat.upnp.ext_port = h->port;
+	if (teredo_upnp_mapped(&h->client.upnp, wan_ipv4, h->ipv4, h->port) < 0)
+		abort();
 }
 
 void

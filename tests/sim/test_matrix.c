@@ -56,11 +56,12 @@ static const struct {
 	const char *name;
 	enum pair_topology topo;
 	bool hairpin;
+	bool upnp; /* nested: miniupnpd on the inner NAT (sim_nat_upnp) */
 } pair_names[] = {
-	{"hairpin", PAIR_SHARED, true},
-	{"nohairpin", PAIR_SHARED, false},
-	{"nested", PAIR_NESTED, true},
-	{"nested-nohp", PAIR_NESTED, false},
+	{"hairpin", PAIR_SHARED, true, false},
+	{"nohairpin", PAIR_SHARED, false, false},
+	{"nested", PAIR_NESTED, true, false},
+	{"nested-nohp", PAIR_NESTED, false, true},
 };
 
 struct expect {
@@ -318,7 +319,8 @@ run_kinds(enum nat_kind ka, enum nat_kind kb, uint64_t seed, unsigned loss,
 }
 
 /* Shared: A owns a port-restricted NAT, B is on its LAN.  Nested: B owns
- * it, A is behind an inner port-restricted NAT on its LAN. */
+ * it, A is behind an inner port-restricted NAT on its LAN (with a UPnP IGD
+ * when the pair says so). */
 static void
 run_pair(unsigned topo, uint64_t seed, unsigned loss, struct outcome *o)
 {
@@ -336,6 +338,9 @@ run_pair(unsigned topo, uint64_t seed, unsigned loss, struct outcome *o)
 		b = sim_add_host(&s, NAT_PORTRESTRICTED, NULL);
 		sim_nat_hairpin(b, pair_names[topo].hairpin);
 		a = sim_add_lan_host(&s, b, NAT_PORTRESTRICTED, NULL);
+		/* The lab's outer LAN there is 11.44.0.0/24 (t-matrix). */
+		if (pair_names[topo].upnp)
+			sim_nat_upnp(a, 0x0b2c0002u);
 	}
 	sim_start(&s);
 	exchange(&s, a, b, o);

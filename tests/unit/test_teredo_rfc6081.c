@@ -544,6 +544,52 @@ test_hairpin(void)
 	   "an address the peer did not list is no mapping of it");
 }
 
+/*
+ * X18 and A5: a global alternate address off the peer's embedded IPv4 is
+ * a third party's, dropped; unless the peer is behind our own NAT (its
+ * address embeds our mapped IPv4): then it is on the LAN we share (a
+ * nested NAT's UPnP reservation, RFC 6081 §5.6; tests/lab/t-matrix's
+ * nested-nohp pair).
+ */
+static void
+test_hairpin_same_nat(void)
+{
+	struct teredo_client c;
+	struct teredo_trailers in = {.has_nonce = true, .nonce = 0x1234};
+	const struct teredo_peer *p;
+
+	in.alt_count = 2;
+	in.alt[0].ipv4 = 0x0a050002u; /* 10.5.0.2 */
+	in.alt[0].port = 6000;
+	in.alt[1].ipv4 = 0x0b2c0003u; /* 11.44.0.3 */
+	in.alt[1].port = 6001;
+
+	client_new(&c, true, true);
+	stack_send(&c, 1000);
+	p = teredo_client_peer(&c, &peer_addr);
+	nsent = 0;
+	peer_bubble(&c, 2500, SERVER, TEREDO_PORT, LOCAL_PORT, &in);
+	ok(p->nalt == 1 && last_to(0x0b2c0003u, 6001) == SIZE_MAX,
+	   "A5: a stranger's global alternate (not on its embedded IPv4) "
+	   "is dropped, its private one kept");
+
+	client_new(&c, true, true);
+	peer_addr = teredo(SERVER, MAPPED_IP, 40009); /* behind our NAT */
+	stack_send(&c, 1000);
+	p = teredo_client_peer(&c, &peer_addr);
+	nsent = 0;
+	peer_bubble(&c, 2500, SERVER, TEREDO_PORT, LOCAL_PORT, &in);
+	ok(p->nalt == 2 && last_to(0x0b2c0003u, 6001) != SIZE_MAX &&
+		   last_to(0x0a050002u, 6000) != SIZE_MAX,
+	   "X18: a peer behind our own NAT: its global alternate (an inner "
+	   "NAT's UPnP reservation on our LAN) is kept and bubbled");
+	peer_bubble(&c, 3000, 0x0b2c0003u, 6001, LOCAL_PORT,
+		    &(struct teredo_trailers){0});
+	ok(p->trusted && p->mapped_ipv4 == 0x0b2c0003u &&
+		   !strcmp(teredo_client_peer_path(&c, p), "alternate address"),
+	   "X18: trusted at that reservation: path \"alternate address\"");
+}
+
 /* The last indirect bubble (no RS) to the server, or SIZE_MAX. */
 static size_t
 last_indirect(void)
@@ -626,6 +672,7 @@ main(void)
 {
 	test_slr();
 	test_hairpin();
+	test_hairpin_same_nat();
 	test_detection();
 	test_pp_round();
 	test_pp_refresh();
