@@ -270,6 +270,15 @@ echo_test(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 	c->stats.echo_tests_6081++;
 }
 
+void
+teredo_6081_new_attempt(struct teredo_peer *p)
+{
+	/* A failed test (X15: both tries) does not bind the new procedure;
+	 * "no test can run" (echo_test) does. */
+	if (p->echo_retry <= ECHO_TEST_TRIES && p->echo_failover_ms == 0)
+		p->echo_retry = 0;
+}
+
 bool
 teredo_6081_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 {

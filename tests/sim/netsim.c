@@ -92,6 +92,29 @@ heap_pop(struct sim *s)
  * Puts a datagram on the internet, or (native) a bare IPv6 packet on the
  * native network, impaired as configured.
  */
+/* Verbose (test_matrix replay): one line per datagram on the internet. */
+static void
+trace(const struct sim *s, uint32_t src_ipv4, uint16_t src_port,
+      uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf, size_t len,
+      bool lost)
+{
+	struct teredo_packet pkt;
+	const char *what = "?";
+
+	if (teredo_packet_read(buf, len, &pkt) == 0)
+		what = pkt.has_auth		    ? "RS/RA"
+		       : pkt.ip6.payload_len == 0 ? "bubble"
+						  : "data";
+	printf("# %8llu ms udp %08x:%u -> %08x:%u %s%s%s%s%s\n",
+	       (unsigned long long)s->now_ms, src_ipv4, src_port, dst_ipv4,
+	       dst_port, what,
+	       !strcmp(what, "?") || !pkt.trailers.has_nonce ? "" : " nonce",
+	       !strcmp(what, "?") || !pkt.trailers.alt_count ? "" : " alt",
+	       !strcmp(what, "?") || !pkt.trailers.has_random_port ? ""
+								    : " rport",
+	       lost ? " LOST" : "");
+}
+
 static void
 enqueue(struct sim *s, bool native, uint32_t src_ipv4, uint16_t src_port,
 	uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf, size_t len)
@@ -104,8 +127,13 @@ enqueue(struct sim *s, bool native, uint32_t src_ipv4, uint16_t src_port,
 		struct sim_dgram *d;
 		unsigned span = s->latency_max_ms - s->latency_min_ms + 1;
 
-		if (chance(s, s->loss_pct) ||
-		    s->ninflight == SIM_MAX_INFLIGHT) {
+		bool lost = chance(s, s->loss_pct) ||
+			    s->ninflight == SIM_MAX_INFLIGHT;
+
+		if (s->verbose && !native)
+			trace(s, src_ipv4, src_port, dst_ipv4, dst_port, buf,
+			      len, lost);
+		if (lost) {
 			if (native)
 				s->native_lost++;
 			else
