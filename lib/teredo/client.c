@@ -1216,8 +1216,8 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 			p->upnp_port = pkt->trailers.alt[i].port;
 			break;
 		}
-	p->round_wanted = true;			 /* the peer is still asking */
-	p->heard_indirect = true;		 /* alive (TEREDO_BUBBLE_ATTEMPTS) */
+	p->round_wanted = true;	  /* the peer is still asking */
+	p->heard_indirect = true; /* alive (TEREDO_BUBBLE_ATTEMPTS) */
 	teredo_6081_on_indirect(c, now, p, pkt); /* X10: its Random Port */
 	teredo_hairpin_on_indirect(c, p, pkt);	 /* X18: its local addresses */
 	/*
