@@ -102,7 +102,7 @@ trace(const struct sim *s, uint32_t src_ipv4, uint16_t src_port,
 	const char *what = "?";
 
 	if (teredo_packet_read(buf, len, &pkt) == 0)
-		what = pkt.has_auth		    ? "RS/RA"
+		what = pkt.has_auth		  ? "RS/RA"
 		       : pkt.ip6.payload_len == 0 ? "bubble"
 						  : "data";
 	printf("# %8llu ms udp %08x:%u -> %08x:%u %s%s%s%s%s\n",
@@ -111,7 +111,7 @@ trace(const struct sim *s, uint32_t src_ipv4, uint16_t src_port,
 	       !strcmp(what, "?") || !pkt.trailers.has_nonce ? "" : " nonce",
 	       !strcmp(what, "?") || !pkt.trailers.alt_count ? "" : " alt",
 	       !strcmp(what, "?") || !pkt.trailers.has_random_port ? ""
-								    : " rport",
+								   : " rport",
 	       lost ? " LOST" : "");
 }
 
