@@ -26,6 +26,16 @@
 
 #define TEREDO_RAND_PORT_IDLE_MS 60000
 #define ECHO_TEST_TRIES 2 /* §5.5.2.2: counter 1 -> again, 2 -> give up */
+/*
+ * PROJECT: toward a peer that advertised a random port (a port-preserving
+ * one, which aims its random port's first packet at our prediction and so
+ * cannot do without it: §5.5.4.1 holds the indirect bubble for the test),
+ * a test that lost one of its four packets is tried again up to this
+ * many times in all before the indirect bubble goes without a prediction.
+ * The counter (and the failover delay) keep growing.
+ */
+#define ECHO_TEST_TRIES_PP 4
+#define ECHO_NO_TEST 100 /* echo_retry: no test can run (echo_test) */
 
 bool
 teredo_6081_pp(const struct teredo_client *c)
@@ -253,7 +263,7 @@ echo_test(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 	uint16_t port;
 
 	if (!open_port(c, now, p) || !target(p, &ipv4, &port)) {
-		p->echo_retry = ECHO_TEST_TRIES + 1; /* no test: plain SNS */
+		p->echo_retry = ECHO_NO_TEST; /* no test: plain SNS */
 		return;
 	}
 	c->io.random(c->io.ctx, p->echo_rs_nonce1, TEREDO_NONCE_LEN);
@@ -275,7 +285,7 @@ teredo_6081_new_attempt(struct teredo_peer *p)
 {
 	/* A failed test (X15: both tries) does not bind the new procedure;
 	 * "no test can run" (echo_test) does. */
-	if (p->echo_retry <= ECHO_TEST_TRIES && p->echo_failover_ms == 0)
+	if (p->echo_retry != ECHO_NO_TEST && p->echo_failover_ms == 0)
 		p->echo_retry = 0;
 }
 
@@ -359,8 +369,9 @@ teredo_6081_on_indirect(struct teredo_client *c, uint64_t now,
 	p->got_indirect = true;
 	if (pkt->trailers.has_random_port && pkt->trailers.random_port != 0 &&
 	    pkt->trailers.random_port != p->peer_rand_port) {
-		/* X10 (§5.4.4.4): a new port, only after 30 s of silence. */
-		if (p->peer_rand_port == 0 ||
+		/* X10 (§5.4.4.4): a new port, only after 30 s without data
+		 * (or none ever). */
+		if (p->peer_rand_port == 0 || last_data(p) == 0 ||
 		    now - last_data(p) > TEREDO_PEER_VALID_MS) {
 			if (p->peer_rand_port != 0 && teredo_6081_pp(c))
 				drop_port(c, p);
@@ -584,7 +595,10 @@ teredo_6081_timer(struct teredo_client *c, uint64_t now)
 		if (p->echo_failover_ms != 0 && now >= p->echo_failover_ms) {
 			/* X15: counter 1 -> test again; 2 -> bubble anyway. */
 			p->echo_failover_ms = 0;
-			if (p->echo_retry < ECHO_TEST_TRIES && !p->trusted)
+			if (p->echo_retry < (p->peer_rand_port != 0
+						     ? ECHO_TEST_TRIES_PP
+						     : ECHO_TEST_TRIES) &&
+			    !p->trusted)
 				echo_test(c, now, p);
 			else if (!p->trusted && p->peer_rand_port != 0)
 				teredo_node_indirect(c, now, p);
