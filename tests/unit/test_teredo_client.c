@@ -307,6 +307,52 @@ bubble_from(struct teredo_client *c, uint64_t now, const struct ip6_addr *src,
 			     via_server ? TEREDO_PORT : port, 0x0a000002u);
 }
 
+/*
+ * TEREDO_BUBBLE_ATTEMPTS (issue 14): a peer that answers through its
+ * server (its indirect bubbles arrive) while the direct path loses
+ * everything: after 4 rounds the peer is unreachable, and as the stack
+ * keeps sending, one more procedure of 4 rounds follows; then nothing in
+ * the window.  (A silent peer gets its 4 alone: T11.)
+ */
+static void
+test_attempts(void)
+{
+	struct teredo_client c;
+	struct ip6_addr peer = teredo(SERVER, 0xc6336407u, 7000);
+	struct teredo_trailers t = {.has_nonce = true, .nonce = 77};
+	const struct teredo_peer *p;
+	unsigned rounds = 0;
+
+	client_new(&c, false);
+	qualify(&c);
+	nsent = 0;
+	for (uint64_t now = 1000; now < 120000; now += 250) {
+		teredo_client_on_timer(&c, now);
+		if (now % 1000 == 0)
+			(void)tun_ping(&c, now, &peer);
+		if (now % 2000 == 1500) {
+			t.nonce++;
+			bubble_from(&c, now, &peer, 0xc6336407u, 7000, &t,
+				    true);
+		}
+	}
+	for (size_t i = 0; i < nsent; i++) {
+		struct teredo_packet pkt;
+
+		rounds += sent[i].ipv4 == SERVER &&
+			  sent[i].port == TEREDO_PORT &&
+			  teredo_packet_read(sent[i].buf, sent[i].len, &pkt) ==
+				  0 &&
+			  !pkt.has_auth;
+	}
+	p = teredo_client_peer(&c, &peer);
+	ok(p != NULL && !p->trusted && p->attempts == 1 &&
+		   rounds == TEREDO_BUBBLE_ATTEMPTS * TEREDO_BUBBLE_MAX,
+	   "a peer answering through its server: %u indirect bubbles "
+	   "(2 procedures of %u) in 120 s while the stack keeps sending",
+	   rounds, TEREDO_BUBBLE_MAX);
+}
+
 static void
 test_reception(void)
 {
@@ -1128,6 +1174,7 @@ main(void)
 {
 	test_qualification_checks();
 	test_transmission();
+	test_attempts();
 	test_reception();
 	test_peer_table_bounded();
 	test_echo_test();
