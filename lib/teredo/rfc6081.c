@@ -498,6 +498,22 @@ echo_ra(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 	}
 	if (p->echo_lower == 0 || p->echo_upper == 0)
 		return;
+	/*
+	 * PROJECT: no port between the two answers means our bubble took
+	 * none: it never left the NAT (lost before its mapping was made, as
+	 * a router's filter drops it).  The midpoint would then name the
+	 * first RS's own mapping.  The test is void: the failover runs it
+	 * again (X15) or sends the indirect bubble without a prediction.
+	 */
+	if ((uint16_t)(p->echo_upper - p->echo_lower) < 2) {
+		teredo_node_log(
+			c,
+			"sequential NAT: echo test saw ports %u and %u, "
+			"none between for our bubble: no prediction",
+			p->echo_lower, p->echo_upper);
+		p->echo_lower = p->echo_upper = 0;
+		return;
+	}
 	/* The errata midpoint (teredo-spec.md §2.11 item 2). */
 	p->rand_port_adv =
 		(uint16_t)(((uint32_t)p->echo_lower + p->echo_upper) / 2);

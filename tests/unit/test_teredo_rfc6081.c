@@ -414,6 +414,26 @@ test_ss_echo(void)
 		   c.mapping.port == 20000,
 	   "X16: echo-test RAs leave our address and mapping alone");
 
+	/* Our bubble took no port (lost before the NAT mapped it): ports
+	 * 20020 and 20021 bracket nothing; no prediction, the failover
+	 * tests again. */
+	client_new(&c, false, true);
+	stack_send(&c, 1000);
+	p = teredo_client_peer(&c, &peer_addr);
+	rs1 = rs2 = SIZE_MAX;
+	for (size_t k = 0; k < nsent; k++)
+		if (sent[k].from == 50000 && is_rs(k))
+			*(sent[k].ipv4 == SERVER ? &rs1 : &rs2) = k;
+	answer_rs(&c, 1100, rs1, SERVER, 20020, 50000);
+	answer_rs(&c, 1150, rs2, SERVER + 1, 20021, 50000);
+	ok(p->rand_port_adv == 0 && p->echo_lower == 0 &&
+		   p->echo_failover_ms == 2000,
+	   "X14: adjacent answers (20020, 20021): no port for our bubble, no "
+	   "prediction");
+	teredo_client_on_timer(&c, 2000);
+	ok(p->echo_retry == 2 && c.stats.echo_tests_6081 == 2,
+	   "X15: the failover runs the test again");
+
 	/* X15: failover without answers: one more test, then no more. */
 	client_new(&c, false, true);
 	stack_send(&c, 1000);
