@@ -719,22 +719,29 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 	/*
 	 * A new attempt (see TEREDO_BUBBLE_ATTEMPTS) toward a peer that
 	 * answered through its server (a silent one gets its 4 bubbles in
-	 * 300 s, T11): our stack sent to it again after the last attempt
-	 * failed; or, toward a peer it did not ask for, the peer's indirect
-	 * bubble asks again after our rounds ran out (its new attempt needs
-	 * our nonce: without our indirect bubble it cannot get through from
-	 * behind a symmetric NAT).
+	 * 300 s, T11), at once, while traffic still asks for it: our
+	 * stack's (its packets wait in the queue, no ICMPv6 error yet: an
+	 * application told "unreachable" stops sending), or, toward a peer
+	 * it did not ask for, the peer's indirect bubble asking again (its
+	 * new attempt needs our nonce: without our indirect bubble it cannot
+	 * get through from behind a symmetric NAT).
 	 */
 	if (p->bubbles >= TEREDO_BUBBLE_MAX && !c->cfg.relay &&
 	    p->heard_indirect && p->attempts + 1 < TEREDO_BUBBLE_ATTEMPTS &&
-	    (p->asked ? p->gave_up && p->queue_len > 0 : p->round_wanted)) {
+	    (p->round_wanted || (p->asked && p->queue_len > 0))) {
 		p->attempts++;
 		p->bubbles = 0;
 		p->gave_up = false;
-		teredo_6081_new_attempt(p); /* the echo test runs again */
+		/* A fresh random port, a new echo test (rfc6081.c). */
+		teredo_6081_new_attempt(c, p);
 		format_addr(&p->addr, text);
-		teredo_node_log(c, "%s: trying again (attempt %u of %u)", text,
-				p->attempts + 1, TEREDO_BUBBLE_ATTEMPTS);
+		teredo_node_log(c,
+				"%s unreachable: no direct answer after %u "
+				"bubbles (our NAT: %s), but it answers through "
+				"its server: trying again (attempt %u of %u)",
+				text, TEREDO_BUBBLE_MAX,
+				teredo_nat_type_name(c->nat), p->attempts + 1,
+				TEREDO_BUBBLE_ATTEMPTS);
 	}
 	if (p->bubbles >= TEREDO_BUBBLE_MAX) {
 		peer_set_retry(c, p, 0);

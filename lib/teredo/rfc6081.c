@@ -281,12 +281,25 @@ echo_test(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 }
 
 void
-teredo_6081_new_attempt(struct teredo_peer *p)
+teredo_6081_new_attempt(struct teredo_client *c, struct teredo_peer *p)
 {
 	/* A failed test (X15: both tries) does not bind the new procedure;
 	 * "no test can run" (echo_test) does. */
 	if (p->echo_retry != ECHO_NO_TEST && p->echo_failover_ms == 0)
 		p->echo_retry = 0;
+	/*
+	 * A port-preserving client's random port may not have been kept:
+	 * the NAT still held state for that local port (an earlier socket
+	 * on the same number; seen in the lab after a restart: the
+	 * ppsymmetric router's set of mapped endpoints outlives the
+	 * daemon).  The next round opens another and advertises it (the
+	 * peer adopts it: no data flowed yet, X10).  Not toward a peer with
+	 * a random port of its own: a sequential one predicted its port for
+	 * ours.
+	 */
+	if (teredo_6081_pp(c) && !p->trusted && p->rand_port != 0 &&
+	    p->peer_rand_port == 0)
+		drop_port(c, p);
 }
 
 bool
