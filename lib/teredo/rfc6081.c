@@ -271,8 +271,16 @@ echo_test(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 	p->echo_lower = p->echo_upper = 0;
 	send_rs_from_port(c, p->rand_port, c->cfg.server_ipv4,
 			  p->echo_rs_nonce1);
-	teredo_node_bubble_from(c, p->rand_port, p, ipv4, port,
-				p->nonce_received != 0, p->nonce_received, 0);
+	/*
+	 * PROJECT: the bubble twice: the NAT maps the flow once, and a
+	 * bubble its router drops before mapping it (the lab's loss rule,
+	 * any filter) would leave the flow to be mapped later, at a port no
+	 * test saw, while another flow may take the one between the RSs.
+	 */
+	for (int k = 0; k < 2; k++)
+		teredo_node_bubble_from(c, p->rand_port, p, ipv4, port,
+					p->nonce_received != 0,
+					p->nonce_received, 0);
 	send_rs_from_port(c, p->rand_port, c->cfg.server2_ipv4,
 			  p->echo_rs_nonce2);
 	p->echo_retry++;
@@ -293,12 +301,15 @@ teredo_6081_new_attempt(struct teredo_client *c, struct teredo_peer *p)
 	 * on the same number; seen in the lab after a restart: the
 	 * ppsymmetric router's set of mapped endpoints outlives the
 	 * daemon).  The next round opens another and advertises it (the
-	 * peer adopts it: no data flowed yet, X10).  Not toward a peer with
-	 * a random port of its own: a sequential one predicted its port for
+	 * peer adopts it: no data flowed yet, X10).  A sequential client's
+	 * port likewise: its flow toward the peer is mapped already (maybe
+	 * not where the last test predicted), and only a new port gives the
+	 * new test a new mapping to bracket.  Not toward a peer with a
+	 * random port of its own: a sequential one predicted its port for
 	 * ours.
 	 */
-	if (teredo_6081_pp(c) && !p->trusted && p->rand_port != 0 &&
-	    p->peer_rand_port == 0)
+	if ((teredo_6081_pp(c) || teredo_6081_ss(c)) && !p->trusted &&
+	    p->rand_port != 0 && p->peer_rand_port == 0)
 		drop_port(c, p);
 }
 
