@@ -706,6 +706,8 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 
 	if (now - p->bubble_window_ms >= TEREDO_BUBBLE_WINDOW_MS) {
 		p->bubbles = 0;
+		p->attempts = 0;
+		p->heard_indirect = false;
 		p->gave_up = false;
 		p->bubble_window_ms = now;
 	}
@@ -713,6 +715,33 @@ bubble_round(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 		peer_set_retry(c, p,
 			       p->last_bubble_ms + TEREDO_BUBBLE_SPACING_MS);
 		return;
+	}
+	/*
+	 * A new attempt (see TEREDO_BUBBLE_ATTEMPTS) toward a peer that
+	 * answered through its server (a silent one gets its 4 bubbles in
+	 * 300 s, T11), at once, while traffic still asks for it: our
+	 * stack's (its packets wait in the queue, no ICMPv6 error yet: an
+	 * application told "unreachable" stops sending), or, toward a peer
+	 * it did not ask for, the peer's indirect bubble asking again (its
+	 * new attempt needs our nonce: without our indirect bubble it cannot
+	 * get through from behind a symmetric NAT).
+	 */
+	if (p->bubbles >= TEREDO_BUBBLE_MAX && !c->cfg.relay &&
+	    p->heard_indirect && p->attempts + 1 < TEREDO_BUBBLE_ATTEMPTS &&
+	    (p->round_wanted || (p->asked && p->queue_len > 0))) {
+		p->attempts++;
+		p->bubbles = 0;
+		p->gave_up = false;
+		/* A fresh random port, a new echo test (rfc6081.c). */
+		teredo_6081_new_attempt(c, p);
+		format_addr(&p->addr, text);
+		teredo_node_log(c,
+				"%s unreachable: no direct answer after %u "
+				"bubbles (our NAT: %s), but it answers through "
+				"its server: trying again (attempt %u of %u)",
+				text, TEREDO_BUBBLE_MAX,
+				teredo_nat_type_name(c->nat), p->attempts + 1,
+				TEREDO_BUBBLE_ATTEMPTS);
 	}
 	if (p->bubbles >= TEREDO_BUBBLE_MAX) {
 		peer_set_retry(c, p, 0);
@@ -1194,7 +1223,8 @@ on_indirect_bubble(struct teredo_client *c, uint64_t now,
 			p->upnp_port = pkt->trailers.alt[i].port;
 			break;
 		}
-	p->round_wanted = true;			 /* the peer is still asking */
+	p->round_wanted = true;	  /* the peer is still asking */
+	p->heard_indirect = true; /* alive (TEREDO_BUBBLE_ATTEMPTS) */
 	teredo_6081_on_indirect(c, now, p, pkt); /* X10: its Random Port */
 	teredo_hairpin_on_indirect(c, p, pkt);	 /* X18: its local addresses */
 	/*
@@ -1291,6 +1321,7 @@ teredo_node_heard(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 	p->last_rx_ms = now;
 	teredo_peers_touch(&c->peers, p, now);
 	p->bubbles = 0;
+	p->attempts = 0;
 	queue_flush(c, now, p);
 }
 

@@ -42,6 +42,17 @@
 #define TEREDO_BUBBLE_MAX 4		/* per TEREDO_BUBBLE_WINDOW_MS */
 #define TEREDO_BUBBLE_WINDOW_MS 300000
 /*
+ * PROJECT (issue 14): procedures per window.  After TEREDO_BUBBLE_MAX
+ * unanswered bubbles the peer is unreachable: the queue is dropped with
+ * ICMPv6 errors and the log says why (RFC 6081 §3: fail in finite time).
+ * If the stack keeps sending to it, the procedure starts once more (a new
+ * attempt after a failure); on a lossy path the RFC 6081 SNS handshake
+ * needs two good rounds, and 4 rounds of 4 hops each are not enough at
+ * 5 % loss.  Never more than this many per window, never while the stack
+ * is silent, and never for a peer our stack did not ask for.
+ */
+#define TEREDO_BUBBLE_ATTEMPTS 2
+/*
  * A5: bubbles sent because of unverified input (answers to indirect
  * bubbles, rounds toward peers the stack did not ask for, every round of a
  * relay) spend a global budget; a peer's indirect bubbles are answered at

@@ -7,8 +7,9 @@
  *                            bubbles list our local address:port (and a
  *                            UPnP reservation, lib/teredo/upnp.h)
  *   teredo_hairpin_on_indirect  X18: store the peer's list (validated:
- *                            unicast, port != 0, no loopback, local or on
- *                            the peer's embedded IPv4; at most
+ *                            unicast, port != 0, no loopback, local, on
+ *                            the peer's embedded IPv4 or from a peer
+ *                            behind our own NAT; at most
  *                            TEREDO_HAIRPIN_ALT_MAX entries)
  *   teredo_hairpin_direct    X18: direct bubbles to each, echoing the
  *                            peer's nonce, at most one set per
@@ -68,10 +69,18 @@ teredo_hairpin_on_indirect(struct teredo_client *c, struct teredo_peer *p,
 		 * may be) or one on the peer's own embedded IPv4 (its UPnP
 		 * reservation, RFC 6081 §5.3.3): never a third party's
 		 * global address, which a forged trailer could aim our
-		 * bubbles at (issue 11 A5).
+		 * bubbles at (issue 11 A5).  Unless the peer is behind our
+		 * own NAT (its address embeds our mapped IPv4): then every
+		 * address it lists is on the LAN we share, which a site may
+		 * number from any block, and an inner NAT's UPnP reservation
+		 * there is global if its IGD (miniupnpd) insists on a
+		 * routable WAN address (§5.6: nested NATs, UPnP on the
+		 * inner one).
 		 */
 		if (teredo_ipv4_is_global(t->alt[i].ipv4, NULL, 0) &&
-		    t->alt[i].ipv4 != src.mapped_ipv4)
+		    t->alt[i].ipv4 != src.mapped_ipv4 &&
+		    (c->mapping.ipv4 == 0 ||
+		     src.mapped_ipv4 != c->mapping.ipv4))
 			continue;
 		if (!alt_valid(t->alt[i].ipv4, t->alt[i].port) ||
 		    (t->alt[i].ipv4 == c->local_ipv4 &&

@@ -64,6 +64,8 @@ void teredo_node_bubble_alt(struct teredo_client *c, uint16_t src_port,
 bool teredo_6081_pp(const struct teredo_client *c);
 bool teredo_6081_ss(const struct teredo_client *c);
 /* false: the indirect bubble waits for the echo test. */
+/* A new procedure toward p (TEREDO_BUBBLE_ATTEMPTS): a new echo test. */
+void teredo_6081_new_attempt(struct teredo_client *c, struct teredo_peer *p);
 bool teredo_6081_round(struct teredo_client *c, uint64_t now,
 		       struct teredo_peer *p);
 void teredo_6081_direct(struct teredo_client *c, const struct teredo_peer *p,

@@ -64,7 +64,9 @@ struct teredo_peer {
 	uint64_t last_bubble_ms;   /* RFC 4380 §5.2.6 spacing */
 	uint64_t last_answer_ms;   /* A5: last answer to its bubble */
 	unsigned bubbles;	   /* in the current window */
-	bool gave_up;		   /* said so once in this window */
+	bool gave_up;		   /* said so once in this attempt */
+	unsigned attempts;	   /* procedures that failed in this window */
+	bool heard_indirect;	   /* its indirect bubble came in this window */
 	bool round_wanted;	   /* A5: traffic since the last round */
 	uint64_t bubble_window_ms; /* start of the 300 s window */
 	uint64_t retry_ms; /* next round, 0 = none: teredo_peers_set_retry() */

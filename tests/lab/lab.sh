@@ -382,8 +382,12 @@ EOF
 #                  one mapping per remote address, and a peer never sees the
 #                  address a Teredo client's address embeds.
 #
-#   lab_shared_site GW KIND PUB HAIRPIN   a NAT router GW whose LAN is a
-#       bridge (10.n.0.1/24) that several hosts join; HAIRPIN yes: a packet
+#   lab_shared_site GW KIND PUB HAIRPIN [LAN]   a NAT router GW whose LAN
+#       is a bridge (10.n.0.1/24, or LAN.1/24 when LAN "A.B.C" is given: a
+#       routable block for an IGD on a nested NAT there, as miniupnpd
+#       refuses a private WAN address; only with HAIRPIN no, never
+#       reachable from the root namespace) that several hosts join;
+#       HAIRPIN yes: a packet
 #       from the LAN to PUB:port is DNATed through the mapped-port map @fc
 #       and SNATed to PUB (RFC 4787 REQ-9: the peer sees the sender's
 #       mapping); no: dropped.  KIND fullcone, restricted, portrestricted,
@@ -401,6 +405,7 @@ LAB_SEQ_BASE=${LAB_SEQ_BASE:-20000}
 LAB_SEQ_PORTS=${LAB_SEQ_PORTS:-1000}
 LAB_ASYM_FIRST=${LAB_ASYM_FIRST:-192.0.2.10}
 declare -gA LAB_LAN_NET=()  # shared router -> its LAN's n (10.n.0.0/24)
+declare -gA LAB_LAN_PFX=()  # shared router -> its LAN's /24 ("10.n.0")
 declare -gA LAB_LAN_NEXT=() # shared router -> last host number used
 declare -gA LAB_LAN_KIND=() # shared router -> its NAT kind
 
@@ -477,7 +482,7 @@ _lab_nat_nohairpin_input() {
 # A router namespace NAME with WAN already attached gets a bridge LAN
 # 10.n.0.1/24 and its ruleset.
 _lab_lan_router() {
-	local name=$1 kind=$2 pub=$3 hairpin=$4 ns n
+	local name=$1 kind=$2 pub=$3 hairpin=$4 pfx=${5:-} ns n
 	LAB_SITES=$((LAB_SITES + 1))
 	n=$LAB_SITES
 	[ "$n" -le 250 ] || lab_die "too many sites"
@@ -493,10 +498,12 @@ _lab_lan_router() {
 	fi
 	ip -n "$ns" link add lan type bridge stp_state 0 forward_delay 0 ||
 		lab_die "bridge lan in $name"
-	ip -n "$ns" addr add "10.$n.0.1/24" dev lan
+	[ -n "$pfx" ] || pfx=10.$n.0
+	ip -n "$ns" addr add "$pfx.1/24" dev lan
 	ip -n "$ns" link set lan up
 	ip netns exec "$ns" sysctl -qw net.ipv4.conf.lan.send_redirects=0 >/dev/null
 	LAB_LAN_NET[$name]=$n
+	LAB_LAN_PFX[$name]=$pfx
 	LAB_LAN_NEXT[$name]=1
 	LAB_LAN_KIND[$name]=$kind
 	_lab_nat_ruleset "$kind" "$pub" "$hairpin" >"$LAB_DIR/$name.nft"
@@ -505,7 +512,7 @@ _lab_lan_router() {
 }
 
 lab_shared_site() {
-	local gw=$1 kind=$2 pub=$3 hairpin=$4
+	local gw=$1 kind=$2 pub=$3 hairpin=$4 pfx=${5:-}
 	case $kind in
 	fullcone | restricted | portrestricted) ;;
 	symmetric | ppsymmetric | sequential) ;;
@@ -519,15 +526,20 @@ lab_shared_site() {
 	_lab_attach "$gw" "$pub"
 	LAB_PUB[$gw]=$pub
 	LAB_ADDR[$gw]=$pub
-	_lab_lan_router "$gw" "$kind" "$pub" "$hairpin"
+	if [ -n "$pfx" ]; then
+		[[ $pfx =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || lab_die "LAN '$pfx': A.B.C"
+		[ "$hairpin" = no ] || lab_die "LAN '$pfx': only without hairpinning"
+	fi
+	_lab_lan_router "$gw" "$kind" "$pub" "$hairpin" "$pfx"
 }
 
 # _lab_lan_join GW NAME: NAME's "eth0" (or "wan" for a router) on GW's LAN;
 # prints the address it got.
 _lab_lan_join() {
-	local gw=$1 name=$2 ifname=$3 n k g h
+	local gw=$1 name=$2 ifname=$3 n k g h pfx
 	n=${LAB_LAN_NET[$gw]:-}
 	[ -n "$n" ] || lab_die "'$gw' is not a lab_shared_site"
+	pfx=${LAB_LAN_PFX[$gw]}
 	k=$((LAB_LAN_NEXT[$gw] + 1))
 	[ "$k" -le 250 ] || lab_die "too many hosts on $gw"
 	LAB_LAN_NEXT[$gw]=$k
@@ -536,10 +548,10 @@ _lab_lan_join() {
 		lab_die "veth lp$k"
 	ip -n "$g" link set "lp$k" master lan
 	ip -n "$g" link set "lp$k" up
-	ip -n "$h" addr add "10.$n.0.$k/24" dev "$ifname"
+	ip -n "$h" addr add "$pfx.$k/24" dev "$ifname"
 	ip -n "$h" link set "$ifname" up
-	ip -n "$h" route add default via "10.$n.0.1"
-	LAB_ADDR[$name]=10.$n.0.$k
+	ip -n "$h" route add default via "$pfx.1"
+	LAB_ADDR[$name]=$pfx.$k
 	LAB_PUB[$name]=${LAB_PUB[$gw]}
 }
 

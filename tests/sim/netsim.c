@@ -7,6 +7,7 @@
 
 #include "teredo/addr.h"
 #include "teredo/msg.h"
+#include "teredo/upnp.h"
 
 static const char *const nat_names[NAT_KIND_COUNT] = {
 	[NAT_NONE] = "public",
@@ -91,6 +92,29 @@ heap_pop(struct sim *s)
  * Puts a datagram on the internet, or (native) a bare IPv6 packet on the
  * native network, impaired as configured.
  */
+/* Verbose (test_matrix replay): one line per datagram on the internet. */
+static void
+trace(const struct sim *s, uint32_t src_ipv4, uint16_t src_port,
+      uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf, size_t len,
+      bool lost)
+{
+	struct teredo_packet pkt;
+	const char *what = "?";
+
+	if (teredo_packet_read(buf, len, &pkt) == 0)
+		what = pkt.has_auth		  ? "RS/RA"
+		       : pkt.ip6.payload_len == 0 ? "bubble"
+						  : "data";
+	printf("# %8llu ms udp %08x:%u -> %08x:%u %s%s%s%s%s\n",
+	       (unsigned long long)s->now_ms, src_ipv4, src_port, dst_ipv4,
+	       dst_port, what,
+	       !strcmp(what, "?") || !pkt.trailers.has_nonce ? "" : " nonce",
+	       !strcmp(what, "?") || !pkt.trailers.alt_count ? "" : " alt",
+	       !strcmp(what, "?") || !pkt.trailers.has_random_port ? ""
+								   : " rport",
+	       lost ? " LOST" : "");
+}
+
 static void
 enqueue(struct sim *s, bool native, uint32_t src_ipv4, uint16_t src_port,
 	uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf, size_t len)
@@ -103,8 +127,13 @@ enqueue(struct sim *s, bool native, uint32_t src_ipv4, uint16_t src_port,
 		struct sim_dgram *d;
 		unsigned span = s->latency_max_ms - s->latency_min_ms + 1;
 
-		if (chance(s, s->loss_pct) ||
-		    s->ninflight == SIM_MAX_INFLIGHT) {
+		bool lost = chance(s, s->loss_pct) ||
+			    s->ninflight == SIM_MAX_INFLIGHT;
+
+		if (s->verbose && !native)
+			trace(s, src_ipv4, src_port, dst_ipv4, dst_port, buf,
+			      len, lost);
+		if (lost) {
 			if (native)
 				s->native_lost++;
 			else
@@ -689,6 +718,9 @@ lan_inbound(const struct sim_nat *n, uint32_t ext_ipv4, uint16_t ext_port,
 {
 	bool filter = !lan_is_public(n, src_ipv4);
 
+	if (n->has_upnp && ext_ipv4 == n->public_ipv4 &&
+	    ext_port == n->upnp.ext_port)
+		return &n->upnp;
 	for (unsigned i = 0; i < n->nmappings; i++) {
 		const struct sim_mapping *m = &n->mappings[i];
 
@@ -856,8 +888,8 @@ lan_deliver(struct sim *s, const struct sim_dgram *d)
 			return true;
 		}
 	}
-	if ((d->dst_ipv4 >> 24) != 10)
-		return false;
+	/* An address on some NAT's LAN: private, or (sim_nat_upnp) an inner
+	 * NAT's routable WAN address there. */
 	for (unsigned i = 0; i < s->nhosts; i++) {
 		struct sim_host *g = &s->hosts[i];
 
@@ -903,6 +935,22 @@ sim_add_lan_host(struct sim *s, struct sim_host *owner, enum nat_kind inner,
 		h->nat.public_ipv4 = addr;
 	}
 	return h;
+}
+
+void
+sim_nat_upnp(struct sim_host *h, uint32_t wan_ipv4)
+{
+	if (h->lan_of == NULL || h->nat.kind == NAT_NONE)
+		abort();
+	h->nat.public_ipv4 = wan_ipv4;
+	h->nat.has_upnp = true;
+	memset(&h->nat.upnp, 0, sizeof(h->nat.upnp));
+	h->nat.upnp.int_ipv4 = h->ipv4;
+	h->nat.upnp.int_port = h->port;
+	h->nat.upnp.ext_ipv4 = wan_ipv4;
+	h->nat.upnp.ext_port = h->port;
+	if (teredo_upnp_mapped(&h->client.upnp, wan_ipv4, h->ipv4, h->port) < 0)
+		abort();
 }
 
 void

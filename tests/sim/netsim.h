@@ -80,6 +80,10 @@ struct sim_nat {
 			     server's primary address */
 	uint16_t next_port; /* NAT_SEQUENTIAL */
 	unsigned port_step; /* NAT_SEQUENTIAL: 1 unless set */
+	/* A UPnP IGD's static forward (sim_nat_upnp): the "lan" model lets
+	 * anyone in at public_ipv4:upnp.ext_port, to upnp.int_*. */
+	bool has_upnp;
+	struct sim_mapping upnp;
 };
 
 struct sim;
@@ -236,5 +240,14 @@ struct sim_host *sim_add_lan_host(struct sim *s, struct sim_host *owner,
 				  enum nat_kind inner,
 				  const struct teredo_client_config *extra);
 void sim_nat_hairpin(struct sim_host *owner, bool on);
+/*
+ * A UPnP IGD on h's own (inner) NAT, as miniupnpd in tests/lab/t-matrix's
+ * nested-nohp pair: the NAT's WAN address on the owner's LAN becomes
+ * wan_ipv4 (miniupnpd refuses a private one, so the lab numbers that LAN
+ * from a routable block), the client's port is forwarded to it (external
+ * port = local port, RFC 6081 §5.3.3), and the client learns the
+ * reservation as teredod would (teredo_upnp_mapped).  Before sim_start.
+ */
+void sim_nat_upnp(struct sim_host *h, uint32_t wan_ipv4);
 
 #endif

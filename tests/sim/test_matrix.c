@@ -12,13 +12,14 @@
  * initiator's client must log why ("... unreachable: ...").  A pending(X)
  * cell needs an extension the client lacks: run, reported, not counted.
  *
- * One known weakness is reported as a TAP TODO, not hidden: on an impaired
- * network a connecting cell may fail in a few seeds because the initiator
- * gave up after the 4 bubbles RFC 4380 §5.2.6 allows (the SNS handshake
- * needs two rounds, and a round is lost with any of its packets).  Such a
- * cell is "not ok # TODO" when at least 80 % of its seeds connect (any
- * seed in the quick form) and every failed seed is that give-up; anything
- * else fails the test.
+ * At 5 % loss (the lab's figure) every seed of a connecting cell must
+ * connect: a give-up after the 4 bubbles of RFC 4380 §5.2.6 is followed by
+ * a second procedure while the stack keeps sending (TEREDO_BUBBLE_ATTEMPTS)
+ * and the echo test toward a port-preserving peer retries (rfc6081.c).
+ * Beyond the lab's loss (10 %), a connecting cell that fails in a few
+ * seeds, every one of them that give-up, with at least 80 % of its seeds
+ * connecting (any seed in the quick form), is reported as a TAP TODO, the
+ * figure printed; anything else fails the test.
  *
  * Usage: test_matrix [quick] [EXPECT-FILE]; "quick" runs fewer seeds.
  *        test_matrix replay KIND-A KIND-B SEED LOSS: one scenario, logged.
@@ -56,11 +57,12 @@ static const struct {
 	const char *name;
 	enum pair_topology topo;
 	bool hairpin;
+	bool upnp; /* nested: miniupnpd on the inner NAT (sim_nat_upnp) */
 } pair_names[] = {
-	{"hairpin", PAIR_SHARED, true},
-	{"nohairpin", PAIR_SHARED, false},
-	{"nested", PAIR_NESTED, true},
-	{"nested-nohp", PAIR_NESTED, false},
+	{"hairpin", PAIR_SHARED, true, false},
+	{"nohairpin", PAIR_SHARED, false, false},
+	{"nested", PAIR_NESTED, true, false},
+	{"nested-nohp", PAIR_NESTED, false, true},
 };
 
 struct expect {
@@ -318,7 +320,8 @@ run_kinds(enum nat_kind ka, enum nat_kind kb, uint64_t seed, unsigned loss,
 }
 
 /* Shared: A owns a port-restricted NAT, B is on its LAN.  Nested: B owns
- * it, A is behind an inner port-restricted NAT on its LAN. */
+ * it, A is behind an inner port-restricted NAT on its LAN (with a UPnP IGD
+ * when the pair says so). */
 static void
 run_pair(unsigned topo, uint64_t seed, unsigned loss, struct outcome *o)
 {
@@ -336,6 +339,9 @@ run_pair(unsigned topo, uint64_t seed, unsigned loss, struct outcome *o)
 		b = sim_add_host(&s, NAT_PORTRESTRICTED, NULL);
 		sim_nat_hairpin(b, pair_names[topo].hairpin);
 		a = sim_add_lan_host(&s, b, NAT_PORTRESTRICTED, NULL);
+		/* The lab's outer LAN there is 11.44.0.0/24 (t-matrix). */
+		if (pair_names[topo].upnp)
+			sim_nat_upnp(a, 0x0b2c0002u);
 	}
 	sim_start(&s);
 	exchange(&s, a, b, o);
@@ -503,7 +509,7 @@ report(const char *what, const char *cell, const struct cell_result *r,
 		   what, loss, cell, j, r->connected, r->seeds);
 		return;
 	}
-	if (!good && strcmp(cell, "-") != 0 && loss > 0 && r->hard_fail == 0 &&
+	if (!good && strcmp(cell, "-") != 0 && loss > 5 && r->hard_fail == 0 &&
 	    (r->connected * 10 >= r->seeds * 8 ||
 	     (r->seeds < 10 && r->connected > 0))) {
 		/* Known (see the top of the file): TODO, not a failure. */
@@ -511,9 +517,8 @@ report(const char *what, const char *cell, const struct cell_result *r,
 		snprintf(shown, cap, "connects (TODO: %u/%u gave up)",
 			 r->seeds - r->connected, r->seeds);
 		printf("not ok %d - %s, %u%% loss, expected %s: connects in "
-		       "%u/%u seeds, the others gave up after 4 bubbles "
-		       "(seeds:%s) # TODO the SNS handshake vs the 4-bubble "
-		       "budget under loss\n",
+		       "%u/%u seeds, the others gave up (no direct answer) "
+		       "(seeds:%s) # TODO beyond the lab's 5 %% loss\n",
 		       ++tap_count, what, loss, cell, r->connected, r->seeds,
 		       r->failed);
 		printf("#   %s\n", r->why);

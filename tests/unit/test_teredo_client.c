@@ -307,6 +307,58 @@ bubble_from(struct teredo_client *c, uint64_t now, const struct ip6_addr *src,
 			     via_server ? TEREDO_PORT : port, 0x0a000002u);
 }
 
+/*
+ * TEREDO_BUBBLE_ATTEMPTS (issue 14): a peer that answers through its
+ * server (its indirect bubbles arrive) while the direct path loses
+ * everything: after 4 rounds a second procedure of 4 follows at once, the
+ * stack's packet still queued (no ICMPv6 error that would stop the
+ * application), and only then is the peer unreachable; nothing more in
+ * the window.  (A silent peer gets its 4 alone: T11.)
+ */
+static void
+test_attempts(void)
+{
+	struct teredo_client c;
+	struct ip6_addr peer = teredo(SERVER, 0xc6336407u, 7000);
+	struct teredo_trailers t = {.has_nonce = true, .nonce = 77};
+	const struct teredo_peer *p;
+	unsigned rounds = 0;
+	uint64_t errors_at_8s = 0;
+
+	client_new(&c, false);
+	qualify(&c);
+	nsent = 0;
+	(void)tun_ping(&c, 1000, &peer); /* one packet, then silence */
+	for (uint64_t now = 1000; now < 120000; now += 250) {
+		teredo_client_on_timer(&c, now);
+		if (now % 2000 == 1500) {
+			t.nonce++;
+			bubble_from(&c, now, &peer, 0xc6336407u, 7000, &t,
+				    true);
+		}
+		if (now == 9500)
+			errors_at_8s = c.stats.unreachable_sent;
+	}
+	for (size_t i = 0; i < nsent; i++) {
+		struct teredo_packet pkt;
+
+		rounds += sent[i].ipv4 == SERVER &&
+			  sent[i].port == TEREDO_PORT &&
+			  teredo_packet_read(sent[i].buf, sent[i].len, &pkt) ==
+				  0 &&
+			  !pkt.has_auth;
+	}
+	p = teredo_client_peer(&c, &peer);
+	ok(p != NULL && !p->trusted && p->attempts == 1 &&
+		   rounds == TEREDO_BUBBLE_ATTEMPTS * TEREDO_BUBBLE_MAX,
+	   "a peer answering through its server: %u indirect bubbles "
+	   "(2 procedures of %u) in 120 s",
+	   rounds, TEREDO_BUBBLE_MAX);
+	ok(errors_at_8s == 0 && c.stats.unreachable_sent == 1,
+	   "the stack's packet waits through the first procedure; one "
+	   "ICMPv6 error after the second");
+}
+
 static void
 test_reception(void)
 {
@@ -1128,6 +1180,7 @@ main(void)
 {
 	test_qualification_checks();
 	test_transmission();
+	test_attempts();
 	test_reception();
 	test_peer_table_bounded();
 	test_echo_test();

@@ -414,6 +414,26 @@ test_ss_echo(void)
 		   c.mapping.port == 20000,
 	   "X16: echo-test RAs leave our address and mapping alone");
 
+	/* Our bubble took no port (lost before the NAT mapped it): ports
+	 * 20020 and 20021 bracket nothing; no prediction, the failover
+	 * tests again. */
+	client_new(&c, false, true);
+	stack_send(&c, 1000);
+	p = teredo_client_peer(&c, &peer_addr);
+	rs1 = rs2 = SIZE_MAX;
+	for (size_t k = 0; k < nsent; k++)
+		if (sent[k].from == 50000 && is_rs(k))
+			*(sent[k].ipv4 == SERVER ? &rs1 : &rs2) = k;
+	answer_rs(&c, 1100, rs1, SERVER, 20020, 50000);
+	answer_rs(&c, 1150, rs2, SERVER + 1, 20021, 50000);
+	ok(p->rand_port_adv == 0 && p->echo_lower == 0 &&
+		   p->echo_failover_ms == 2000,
+	   "X14: adjacent answers (20020, 20021): no port for our bubble, no "
+	   "prediction");
+	teredo_client_on_timer(&c, 2000);
+	ok(p->echo_retry == 2 && c.stats.echo_tests_6081 == 2,
+	   "X15: the failover runs the test again");
+
 	/* X15: failover without answers: one more test, then no more. */
 	client_new(&c, false, true);
 	stack_send(&c, 1000);
@@ -544,6 +564,52 @@ test_hairpin(void)
 	   "an address the peer did not list is no mapping of it");
 }
 
+/*
+ * X18 and A5: a global alternate address off the peer's embedded IPv4 is
+ * a third party's, dropped; unless the peer is behind our own NAT (its
+ * address embeds our mapped IPv4): then it is on the LAN we share (a
+ * nested NAT's UPnP reservation, RFC 6081 §5.6; tests/lab/t-matrix's
+ * nested-nohp pair).
+ */
+static void
+test_hairpin_same_nat(void)
+{
+	struct teredo_client c;
+	struct teredo_trailers in = {.has_nonce = true, .nonce = 0x1234};
+	const struct teredo_peer *p;
+
+	in.alt_count = 2;
+	in.alt[0].ipv4 = 0x0a050002u; /* 10.5.0.2 */
+	in.alt[0].port = 6000;
+	in.alt[1].ipv4 = 0x0b2c0003u; /* 11.44.0.3 */
+	in.alt[1].port = 6001;
+
+	client_new(&c, true, true);
+	stack_send(&c, 1000);
+	p = teredo_client_peer(&c, &peer_addr);
+	nsent = 0;
+	peer_bubble(&c, 2500, SERVER, TEREDO_PORT, LOCAL_PORT, &in);
+	ok(p->nalt == 1 && last_to(0x0b2c0003u, 6001) == SIZE_MAX,
+	   "A5: a stranger's global alternate (not on its embedded IPv4) "
+	   "is dropped, its private one kept");
+
+	client_new(&c, true, true);
+	peer_addr = teredo(SERVER, MAPPED_IP, 40009); /* behind our NAT */
+	stack_send(&c, 1000);
+	p = teredo_client_peer(&c, &peer_addr);
+	nsent = 0;
+	peer_bubble(&c, 2500, SERVER, TEREDO_PORT, LOCAL_PORT, &in);
+	ok(p->nalt == 2 && last_to(0x0b2c0003u, 6001) != SIZE_MAX &&
+		   last_to(0x0a050002u, 6000) != SIZE_MAX,
+	   "X18: a peer behind our own NAT: its global alternate (an inner "
+	   "NAT's UPnP reservation on our LAN) is kept and bubbled");
+	peer_bubble(&c, 3000, 0x0b2c0003u, 6001, LOCAL_PORT,
+		    &(struct teredo_trailers){0});
+	ok(p->trusted && p->mapped_ipv4 == 0x0b2c0003u &&
+		   !strcmp(teredo_client_peer_path(&c, p), "alternate address"),
+	   "X18: trusted at that reservation: path \"alternate address\"");
+}
+
 /* The last indirect bubble (no RS) to the server, or SIZE_MAX. */
 static size_t
 last_indirect(void)
@@ -626,6 +692,7 @@ main(void)
 {
 	test_slr();
 	test_hairpin();
+	test_hairpin_same_nat();
 	test_detection();
 	test_pp_round();
 	test_pp_refresh();
