@@ -9,6 +9,7 @@
  * build has the filters off (sanitizers).
  */
 #include <fcntl.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -122,11 +123,40 @@ do_netlink(void)
 	return 0;
 }
 
+/* The table itself, in every build (the sanitizers' too): none of the
+ * calls that would let a captured engine start or reach anything. */
+static void
+test_table(void)
+{
+	static const char *const never[] = {
+		"execve", "execveat", "fork",	"vfork",    "clone",
+		"clone3", "ptrace",   "kill",	"tkill",    "open",
+		"openat", "openat2",  "unlink", "unlinkat", "bind",
+		"listen", "mount",    "chroot", "setuid",   "process_vm_writev",
+	};
+	const struct seccomp_policy *p = &offer_engine_seccomp;
+	unsigned bad = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(never); i++)
+		for (size_t k = 0; k < p->n_allow; k++)
+			bad += strcmp(p->allow[k], never[i]) == 0;
+	ok(bad == 0,
+	   "the engine's allowlist has no exec, fork, clone, ptrace, kill, "
+	   "open, unlink, bind or listen (%u found)",
+	   bad);
+	bad = 0;
+	for (size_t k = 0; k < p->n_socket_families; k++)
+		bad += p->socket_families[k] != AF_UNIX &&
+		       p->socket_families[k] != AF_INET;
+	ok(bad == 0, "its sockets: AF_UNIX and AF_INET only");
+}
+
 int
 main(void)
 {
 	int st;
 
+	test_table();
 	if (!seccomp_policy_enabled()) {
 		ok(true, "# SKIP seccomp is off in this build (sanitizers)");
 		return done_testing();
