@@ -31,21 +31,30 @@ ipc_send(int fd, const uint8_t *buf, size_t len)
 	return (size_t)n == len ? 0 : -EMSGSIZE;
 }
 
-int
-ipc_recv(int fd, uint8_t *buf, size_t cap, size_t *len, int timeout_ms)
+/* 0 once fd is readable, -ETIMEDOUT after timeout_ms, or -errno. */
+static int
+wait_readable(int fd, int timeout_ms)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	ssize_t n;
 	int r;
 
-	*len = 0;
 	do
 		r = poll(&pfd, 1, timeout_ms);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
-	if (r == 0)
-		return -ETIMEDOUT;
+	return r == 0 ? -ETIMEDOUT : 0;
+}
+
+int
+ipc_recv(int fd, uint8_t *buf, size_t cap, size_t *len, int timeout_ms)
+{
+	ssize_t n;
+	int r;
+
+	*len = 0;
+	if ((r = wait_readable(fd, timeout_ms)) < 0)
+		return r;
 	do
 		n = recv(fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC);
 	while (n < 0 && errno == EINTR);
@@ -103,20 +112,14 @@ ipc_recv_fds(int fd, uint8_t *buf, size_t cap, size_t *len, int *fds,
 	} ctl;
 	struct iovec iov = {.iov_base = buf, .iov_len = cap};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	bool too_many = false;
 	ssize_t n;
 	int r;
 
 	*len = 0;
 	*nfds = 0;
-	do
-		r = poll(&pfd, 1, timeout_ms);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	if (r == 0)
-		return -ETIMEDOUT;
+	if ((r = wait_readable(fd, timeout_ms)) < 0)
+		return r;
 	mh.msg_control = ctl.buf;
 	mh.msg_controllen = sizeof(ctl.buf);
 	do

@@ -35,15 +35,6 @@ body_len(unsigned type)
 	}
 }
 
-static bool
-is_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != 0)
-			return false;
-	return true;
-}
-
 int
 privsep_msg_read(const uint8_t *buf, size_t len, struct privsep_msg *out)
 {
@@ -78,7 +69,8 @@ privsep_msg_read(const uint8_t *buf, size_t len, struct privsep_msg *out)
 		rd_copy(&rd, out->addr, sizeof(out->addr));
 		out->prefix_len = rd_u8(&rd);
 		pad = rd_take(&rd, 3);
-		if (pad == NULL || !is_zero(pad, 3) || out->prefix_len > 128)
+		if (pad == NULL || !privsep_is_zero(pad, 3) ||
+		    out->prefix_len > 128)
 			return -EBADMSG;
 		if (type == PRIVSEP_ROUTE_ADD || type == PRIVSEP_ROUTE_DEL)
 			out->metric = rd_u32(&rd);
@@ -89,7 +81,7 @@ privsep_msg_read(const uint8_t *buf, size_t len, struct privsep_msg *out)
 		out->ifindex = rd_u32(&rd);
 		up = rd_u8(&rd);
 		pad = rd_take(&rd, 3);
-		if (pad == NULL || !is_zero(pad, 3) || up > 1)
+		if (pad == NULL || !privsep_is_zero(pad, 3) || up > 1)
 			return -EBADMSG;
 		out->up = up == 1;
 		out->mtu = rd_u32(&rd);
@@ -202,12 +194,13 @@ privsep_check(const struct privsep_policy *p, const struct privsep_msg *m)
 				return -EPERM;
 			if (m->prefix_len == 128)
 				return 0;
-			return m->prefix_len == 32 && is_zero(m->addr + 4, 12)
+			return m->prefix_len == 32 &&
+					       privsep_is_zero(m->addr + 4, 12)
 				       ? 0
 				       : -EPERM;
 		}
 		/* RFC 4380 §5.5: a client's last-resort default route. */
-		return m->prefix_len == 0 && is_zero(m->addr, 16) &&
+		return m->prefix_len == 0 && privsep_is_zero(m->addr, 16) &&
 				       m->metric == p->default_metric
 			       ? 0
 			       : -EPERM;

@@ -102,4 +102,14 @@ struct privsep_policy {
 MUST_CHECK int privsep_check(const struct privsep_policy *policy,
 			     const struct privsep_msg *m);
 
+/* Whether n bytes are all zero (the codecs' reserved fields must be). */
+static inline bool
+privsep_is_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
 #endif

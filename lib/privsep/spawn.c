@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "privsep/privsep.h"
 #include "wire/rd.h"
 #include "wire/wr.h"
 
@@ -15,15 +16,6 @@
 #define ERRNO_MAX 4095	    /* Linux's MAX_ERRNO */
 #define STATUS_MAX 383	    /* 128 + the largest signal number */
 #define SFTP_FILES "/files" /* where the jail binds --allow-files */
-
-static bool
-is_zero(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != 0)
-			return false;
-	return true;
-}
 
 /* A string with no NUL inside (it becomes a C string in the spawner). */
 static bool
@@ -133,7 +125,7 @@ privsep_spawn_read(const uint8_t *buf, size_t len,
 		out->pid = rd_u32(&rd);
 		flag = rd_u8(&rd);
 		pad = rd_take(&rd, 3);
-		if (pad == NULL || !is_zero(pad, 3) ||
+		if (pad == NULL || !privsep_is_zero(pad, 3) ||
 		    (type == PRIVSEP_SPAWN_WAIT && flag > 1))
 			return -EBADMSG;
 		if (type == PRIVSEP_SPAWN_KILL)
@@ -152,7 +144,7 @@ privsep_spawn_read(const uint8_t *buf, size_t len,
 		out->data_len = rd_u16(&rd);
 		pad = rd_take(&rd, 2);
 		/* 0 or -1 .. -ERRNO_MAX, as two's complement. */
-		if (pad == NULL || !is_zero(pad, 2) ||
+		if (pad == NULL || !privsep_is_zero(pad, 2) ||
 		    (e != 0 && e < (uint32_t)-ERRNO_MAX) ||
 		    (st != UINT32_MAX && st > STATUS_MAX) ||
 		    out->data_len > PRIVSEP_SPAWN_DATA_MAX ||
