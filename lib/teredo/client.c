@@ -1489,7 +1489,16 @@ on_from_peer(struct teredo_client *c, uint64_t now,
 						    pkt->ip6_len);
 			return;
 		}
-		teredo_node_trust(c, now, p, src_ipv4, src_port);
+		/*
+		 * A bubble from a trusted peer's embedded mapping leaves the
+		 * mapping a nonce proved (a local path, a random port) as it
+		 * is: a peer bubbles every path it knows of ours, and in the
+		 * order they arrive the hairpinned one would take us off the
+		 * path it chose (a nested NAT: its data then comes from the
+		 * local path and is dropped).  Its data re-points.
+		 */
+		if (!(bubble && was_trusted))
+			teredo_node_trust(c, now, p, src_ipv4, src_port);
 	} else if (p != NULL && c->cfg.symmetric_nat_support &&
 		   teredo_hairpin_from_alt(p, src_ipv4, src_port)) {
 		/*

@@ -36,6 +36,19 @@
  */
 #define ECHO_TEST_TRIES_PP 4
 #define ECHO_NO_TEST 100 /* echo_retry: no test can run (echo_test) */
+/*
+ * PROJECT: the widest bracket an echo test may report (upper - lower):
+ * two steps of 2 and a few other hosts' mappings between.  Anything wider
+ * (lower above upper, a NAT that picks ports at random) predicts nothing.
+ */
+#define ECHO_GAP_MAX 16
+
+/* How many echo tests in all toward p (X15, ECHO_TEST_TRIES_PP). */
+static unsigned
+echo_tries(const struct teredo_peer *p)
+{
+	return p->peer_rand_port != 0 ? ECHO_TEST_TRIES_PP : ECHO_TEST_TRIES;
+}
 
 bool
 teredo_6081_pp(const struct teredo_client *c)
@@ -262,6 +275,16 @@ echo_test(struct teredo_client *c, uint64_t now, struct teredo_peer *p)
 	uint32_t ipv4;
 	uint16_t port;
 
+	/*
+	 * PROJECT: every test from a port of its own.  A test again from
+	 * the same port reuses whatever flows the last one got mapped: an
+	 * RS lost before its NAT mapped it comes back as a new mapping after
+	 * the others (lower above upper), a lost bubble is mapped after both
+	 * RSs.  A fresh port's three flows are new, mapped in the order sent;
+	 * the old port's late answers find it closed.
+	 */
+	if (p->rand_port != 0)
+		drop_port(c, p);
 	if (!open_port(c, now, p) || !target(p, &ipv4, &port)) {
 		p->echo_retry = ECHO_NO_TEST; /* no test: plain SNS */
 		return;
@@ -301,15 +324,19 @@ teredo_6081_new_attempt(struct teredo_client *c, struct teredo_peer *p)
 	 * on the same number; seen in the lab after a restart: the
 	 * ppsymmetric router's set of mapped endpoints outlives the
 	 * daemon).  The next round opens another and advertises it (the
-	 * peer adopts it: no data flowed yet, X10).  A sequential client's
-	 * port likewise: its flow toward the peer is mapped already (maybe
-	 * not where the last test predicted), and only a new port gives the
-	 * new test a new mapping to bracket.  Not toward a peer with a
-	 * random port of its own: a sequential one predicted its port for
+	 * peer adopts it: no data flowed yet, X10).  Not toward a peer with
+	 * a random port of its own: a sequential one predicted its port for
 	 * ours.
+	 *
+	 * A sequential client keeps its port and prediction: since every
+	 * echo test runs from a port of its own, the prediction is that
+	 * port's mapping unless another flow came between, and the peer
+	 * may already trust it (its answer lost on the way back): closing
+	 * it would black-hole the peer's data.  Without a prediction, the
+	 * new round's test takes a fresh port anyway (echo_test).
 	 */
-	if ((teredo_6081_pp(c) || teredo_6081_ss(c)) && !p->trusted &&
-	    p->rand_port != 0 && p->peer_rand_port == 0)
+	if (teredo_6081_pp(c) && !p->trusted && p->rand_port != 0 &&
+	    p->peer_rand_port == 0)
 		drop_port(c, p);
 }
 
@@ -506,6 +533,7 @@ echo_ra(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 	const struct teredo_packet *pkt)
 {
 	struct teredo_ra ra;
+	uint16_t gap;
 
 	if (p->echo_failover_ms == 0 || teredo_ra_read(pkt, &ra) < 0 ||
 	    ra.server_ipv4 != c->cfg.server_ipv4) {
@@ -522,20 +550,31 @@ echo_ra(struct teredo_client *c, uint64_t now, struct teredo_peer *p,
 	}
 	if (p->echo_lower == 0 || p->echo_upper == 0)
 		return;
+	gap = (uint16_t)(p->echo_upper - p->echo_lower);
 	/*
-	 * PROJECT: no port between the two answers means our bubble took
-	 * none: it never left the NAT (lost before its mapping was made, as
-	 * a router's filter drops it).  The midpoint would then name the
-	 * first RS's own mapping.  The test is void: the failover runs it
-	 * again (X15) or sends the indirect bubble without a prediction.
+	 * PROJECT: a bracket that cannot hold our bubble's port predicts
+	 * nothing.  Fewer than 2: our bubble took no port (it never left the
+	 * NAT; the midpoint would name the first RS's own mapping), so the
+	 * test runs again at once from a fresh port while tries are left
+	 * (X15): nobody can have answered the old one.  Wider than
+	 * ECHO_GAP_MAX (or lower above upper): the NAT is not sequential
+	 * after all; no more tests, and the failover sends the indirect
+	 * bubble without a prediction.
 	 */
-	if ((uint16_t)(p->echo_upper - p->echo_lower) < 2) {
-		teredo_node_log(
-			c,
-			"sequential NAT: echo test saw ports %u and %u, "
-			"none between for our bubble: no prediction",
-			p->echo_lower, p->echo_upper);
+	if (gap < 2 || gap > ECHO_GAP_MAX) {
+		bool again =
+			gap < 2 && p->echo_retry < echo_tries(p) && !p->trusted;
+
+		teredo_node_log(c,
+				"sequential NAT: echo test saw ports %u and "
+				"%u, no port for our bubble between: %s",
+				p->echo_lower, p->echo_upper,
+				again ? "testing again" : "no prediction");
 		p->echo_lower = p->echo_upper = 0;
+		if (again)
+			echo_test(c, now, p);
+		else if (gap >= 2)
+			p->echo_retry = (uint8_t)echo_tries(p);
 		return;
 	}
 	/* The errata midpoint (teredo-spec.md §2.11 item 2). */
@@ -635,10 +674,7 @@ teredo_6081_timer(struct teredo_client *c, uint64_t now)
 		if (p->echo_failover_ms != 0 && now >= p->echo_failover_ms) {
 			/* X15: counter 1 -> test again; 2 -> bubble anyway. */
 			p->echo_failover_ms = 0;
-			if (p->echo_retry < (p->peer_rand_port != 0
-						     ? ECHO_TEST_TRIES_PP
-						     : ECHO_TEST_TRIES) &&
-			    !p->trusted)
+			if (p->echo_retry < echo_tries(p) && !p->trusted)
 				echo_test(c, now, p);
 			else if (!p->trusted && p->peer_rand_port != 0)
 				teredo_node_indirect(c, now, p);

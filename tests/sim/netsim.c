@@ -115,6 +115,13 @@ trace(const struct sim *s, uint32_t src_ipv4, uint16_t src_port,
 	       lost ? " LOST" : "");
 }
 
+/* The servers' addresses: no lossy router in front (router_loss_pct). */
+static bool
+is_server(uint32_t ipv4)
+{
+	return ipv4 == SIM_SERVER_IPV4 || ipv4 == SIM_SERVER_IPV4 + 1;
+}
+
 static void
 enqueue(struct sim *s, bool native, uint32_t src_ipv4, uint16_t src_port,
 	uint32_t dst_ipv4, uint16_t dst_port, const uint8_t *buf, size_t len)
@@ -128,6 +135,8 @@ enqueue(struct sim *s, bool native, uint32_t src_ipv4, uint16_t src_port,
 		unsigned span = s->latency_max_ms - s->latency_min_ms + 1;
 
 		bool lost = chance(s, s->loss_pct) ||
+			    (!native && !is_server(dst_ipv4) &&
+			     chance(s, s->router_loss_pct)) ||
 			    s->ninflight == SIM_MAX_INFLIGHT;
 
 		if (s->verbose && !native)
@@ -328,6 +337,15 @@ host_send_from(struct sim_host *h, uint16_t src_port, uint32_t dst_ipv4,
 
 	if (!host_has_port(h, src_port))
 		abort(); /* the client sent from a port it does not hold */
+	/* (Not modelled for the "lan" topologies: there loss_pct alone.) */
+	if (h->lan_of == NULL && h->lan_hosts == 0 &&
+	    chance(s, s->router_loss_pct)) {
+		if (s->verbose)
+			trace(s, h->ipv4, src_port, dst_ipv4, dst_port, buf,
+			      len, true);
+		s->dropped++;
+		return;
+	}
 	if (h->nat.lan_model || h->lan_of != NULL) {
 		lan_send(h, src_port, dst_ipv4, dst_port, buf, len);
 		return;

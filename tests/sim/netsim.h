@@ -143,6 +143,16 @@ struct sim {
 	uint64_t seq;
 	/* Impairments of the internet, in percent; latency in ms. */
 	unsigned loss_pct, dup_pct, reorder_pct;
+	/*
+	 * Loss at the clients' routers, as the lab's (t-matrix: an nftables
+	 * rule in each NAT router's forward hook, both ways): a datagram is
+	 * lost with this chance at its sender's router, before the NAT maps
+	 * it (no mapping is made: a sequential NAT gives that port to the
+	 * next flow), and again at its receiver's router; the servers have
+	 * no lossy router (nor the "lan" topologies' hosts: not modelled).
+	 * loss_pct is loss anywhere on the way, after the NATs.
+	 */
+	unsigned router_loss_pct;
 	unsigned latency_min_ms, latency_max_ms;
 	bool server_down; /* a black-holed server */
 	bool relay_down;  /* a black-holed relay: silent on both sides */

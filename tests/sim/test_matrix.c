@@ -22,7 +22,8 @@
  * figure printed; anything else fails the test.
  *
  * Usage: test_matrix [quick] [EXPECT-FILE]; "quick" runs fewer seeds.
- *        test_matrix replay KIND-A KIND-B SEED LOSS: one scenario, logged.
+ *        test_matrix replay KIND-A KIND-B SEED LOSS: one scenario, logged;
+ *        test_matrix replay pair NAME SEED LOSS: one pair's.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -292,10 +293,19 @@ exchange(struct sim *s, struct sim_host *a, struct sim_host *b,
 			}
 }
 
+/*
+ * Odd seeds lose datagrams on the way (after the NATs), even seeds at the
+ * clients' routers as the lab does (router_loss_pct: before the sender's
+ * NAT maps it, and at the receiver's router; a path between two clients
+ * crosses two).
+ */
 static void
-impair(struct sim *s, unsigned loss)
+impair(struct sim *s, uint64_t seed, unsigned loss)
 {
-	s->loss_pct = loss;
+	if (seed % 2 != 0)
+		s->loss_pct = loss;
+	else
+		s->router_loss_pct = loss;
 	s->dup_pct = loss ? 2 : 0;
 	s->reorder_pct = loss ? 5 : 0;
 }
@@ -310,7 +320,7 @@ run_kinds(enum nat_kind ka, enum nat_kind kb, uint64_t seed, unsigned loss,
 	memset(o, 0, sizeof(*o));
 	sim_init(&s, seed);
 	s.verbose = verbose;
-	impair(&s, loss);
+	impair(&s, seed, loss);
 	a = sim_add_host(&s, ka, NULL);
 	b = sim_add_host(&s, kb, NULL);
 	sim_start(&s);
@@ -330,7 +340,8 @@ run_pair(unsigned topo, uint64_t seed, unsigned loss, struct outcome *o)
 
 	memset(o, 0, sizeof(*o));
 	sim_init(&s, seed);
-	impair(&s, loss);
+	s.verbose = verbose;
+	impair(&s, seed, loss);
 	if (pair_names[topo].topo == PAIR_SHARED) {
 		a = sim_add_host(&s, NAT_PORTRESTRICTED, NULL);
 		sim_nat_hairpin(a, pair_names[topo].hairpin);
@@ -431,6 +442,9 @@ test_models(void)
 struct cell_result {
 	unsigned seeds, qualified, connected, logged, more_all;
 	unsigned budget_fail, hard_fail; /* bad seeds: gave up / other */
+	/* Of budget_fail, the seeds with loss at the routers (impair) ...;
+	 * of hard_fail, "-" cells that connected under loss. */
+	unsigned router_fail, beat_table;
 	uint64_t worst_ms;
 	char failed[96]; /* seeds that went wrong, for a replay */
 	char why[160];
@@ -460,10 +474,13 @@ tally(struct cell_result *r, const struct outcome *o, uint64_t seed,
 		size_t n = strlen(r->failed);
 
 		if (allowed && !clean && o->qualified && !o->connected &&
-		    strstr(o->why, "no direct answer after") != NULL)
+		    strstr(o->why, "no direct answer after") != NULL) {
 			r->budget_fail++;
-		else
+			r->router_fail += seed % 2 == 0;
+		} else {
 			r->hard_fail++;
+			r->beat_table += !allowed && !clean && o->connected;
+		}
 
 		if (n + 24 < sizeof(r->failed))
 			snprintf(r->failed + n, sizeof(r->failed) - n, " %llu",
@@ -507,6 +524,44 @@ report(const char *what, const char *cell, const struct cell_result *r,
 		   "%s, %u%% loss, expected %s: %s (%u/%u seeds connect; "
 		   "pending, not counted)",
 		   what, loss, cell, j, r->connected, r->seeds);
+		return;
+	}
+	/*
+	 * At the lab's 5 %, loss at the routers (a path between two clients
+	 * loses ~10 %, and a sequential NAT's echo test needs 4 datagrams
+	 * through) may still, rarely, cost all 4 bubbles of a procedure and
+	 * the second's: at most 1 % of the seeds, each with that give-up
+	 * logged, is reported (TODO, figure shown).  Any other failure, or
+	 * more, fails; the seeds with loss after the NATs must all connect.
+	 */
+	if (!good && strcmp(cell, "-") != 0 && loss == 5 && r->hard_fail == 0 &&
+	    r->budget_fail == r->router_fail &&
+	    r->router_fail * 100 <= r->seeds) {
+		totals[4]++;
+		snprintf(shown, cap, "connects (TODO: %u/%u gave up)",
+			 r->router_fail, r->seeds);
+		printf("not ok %d - %s, %u%% loss, expected %s: connects in "
+		       "%u/%u seeds; with loss at the routers, %u gave up "
+		       "after their bubbles (seeds:%s) # TODO RFC 4380's 4 "
+		       "bubbles under ~10 %% path loss\n",
+		       ++tap_count, what, loss, cell, r->connected, r->seeds,
+		       r->router_fail, r->failed);
+		printf("#   %s\n", r->why);
+		return;
+	}
+	/* A "-" cell that connected under loss in a rare seed (a lost first
+	 * bubble let the peers' extensions meet in an order the table does
+	 * not count on) beats the table; reported, at most 2 % of seeds. */
+	if (!good && strcmp(cell, "-") == 0 && loss > 0 &&
+	    r->hard_fail == r->beat_table && r->beat_table * 50 <= r->seeds) {
+		totals[4]++;
+		snprintf(shown, cap, "fails (TODO: %u/%u connect)",
+			 r->beat_table, r->seeds);
+		printf("not ok %d - %s, %u%% loss, expected -: fails in %u/%u "
+		       "seeds, %u connected anyway (seeds:%s) # TODO beyond "
+		       "the table under loss\n",
+		       ++tap_count, what, loss, r->seeds - r->connected,
+		       r->seeds, r->beat_table, r->failed);
 		return;
 	}
 	if (!good && strcmp(cell, "-") != 0 && loss > 5 && r->hard_fail == 0 &&
@@ -621,6 +676,27 @@ main(int argc, char **argv)
 	struct timespec t0, t1;
 	double secs;
 
+	if (argc == 6 && strcmp(argv[1], "replay") == 0 &&
+	    strcmp(argv[2], "pair") == 0) {
+		struct outcome o;
+		unsigned p;
+
+		if (!read_expect(path, &e))
+			return 2;
+		for (p = 0; p < e.npairs && strcmp(argv[3], e.pair[p]) != 0;
+		     p++)
+			;
+		if (p == e.npairs)
+			return 2;
+		verbose = true;
+		run_pair(e.pair_topo[p], strtoull(argv[4], NULL, 10),
+			 (unsigned)atoi(argv[5]), &o);
+		printf("# connected %d after %llu ms, %u more, logged %d, "
+		       "qualified %d\n",
+		       o.connected, (unsigned long long)o.connect_ms, o.more,
+		       o.logged, o.qualified);
+		return 0;
+	}
 	if (argc == 6 && strcmp(argv[1], "replay") == 0) {
 		enum nat_kind k[2];
 		struct outcome o;

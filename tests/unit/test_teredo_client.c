@@ -359,6 +359,11 @@ test_attempts(void)
 	   "ICMPv6 error after the second");
 }
 
+static void udp_echo(struct teredo_client *c, uint64_t now,
+		     const struct ip6_addr *src, const struct ip6_addr *dst,
+		     uint8_t type, const uint8_t *data, size_t data_len,
+		     uint32_t from, uint16_t port);
+
 static void
 test_reception(void)
 {
@@ -406,6 +411,20 @@ test_reception(void)
 	bubble_from(&c, 1300, &ll, 0xc6336405u, 9999, NULL, false);
 	ok(c.stats.drops[TEREDO_CLIENT_DROP_LINK_LOCAL] == 1,
 	   "T21: a link-local source from a peer never reaches the stack");
+
+	/* A bubble from the embedded mapping (the peer bubbling every path
+	 * it knows of ours: a hairpinned copy) leaves the nonce-proven
+	 * mapping; the peer's data from there re-points it. */
+	bubble_from(&c, 1350, &peer, 0xc6336405u, 7000, NULL, false);
+	ok(p->trusted && p->mapped_port == 9999 && ndelivered == 0,
+	   "a bubble from the embedded mapping keeps the mapping the nonce "
+	   "proved (9999)");
+	udp_echo(&c, 1360, &peer, &c.addr, ICMP6_ECHO_REQUEST,
+		 (const uint8_t *)"x", 1, 0xc6336405u, 7000);
+	ok(p->trusted && p->mapped_port == 7000 && ndelivered == 1,
+	   "... its data from the embedded mapping is delivered and "
+	   "re-points it (7000)");
+	ndelivered = 0;
 
 	/* X2/X3: an indirect bubble's nonce is echoed in the direct answer. */
 	{

@@ -369,6 +369,16 @@ test_pp_refresh(void)
 	ok(p->refresh_count == 0, "X12: data resets the refresh count");
 }
 
+/* The echo test's two RSs from local port `from` (SIZE_MAX: none). */
+static void
+find_test(uint16_t from, size_t *rs1, size_t *rs2)
+{
+	*rs1 = *rs2 = SIZE_MAX;
+	for (size_t k = 0; k < nsent; k++)
+		if (sent[k].from == from && is_rs(k))
+			*(sent[k].ipv4 == SERVER ? rs1 : rs2) = k;
+}
+
 static void
 test_ss_echo(void)
 {
@@ -403,36 +413,81 @@ test_ss_echo(void)
 	ok(p->rand_port_adv == 0 && p->echo_lower == 20010,
 	   "X14: the first RA gives the lower port");
 	nsent = 0;
-	answer_rs(&c, 1150, rs2 + 0, SERVER + 1, 20013, 50000);
+	answer_rs(&c, 1150, rs2 + 0, SERVER + 1, 20012, 50000);
 	i = last_to(SERVER, TEREDO_PORT);
 	ok(p->rand_port_adv == 20011 && c.sequential_seen && i != SIZE_MAX &&
 		   trailers_of(i, &t) && t.has_random_port &&
 		   t.random_port == 20011,
-	   "X14: Random Port = floor((20010 + 20013) / 2) = 20011, sent in "
+	   "X14: Random Port = floor((20010 + 20012) / 2) = 20011, sent in "
 	   "an indirect bubble");
 	ok(ip6_addr_equal(&c.addr, &addr) && c.stats.qualifications == qual &&
 		   c.mapping.port == 20000,
 	   "X16: echo-test RAs leave our address and mapping alone");
 
 	/* Our bubble took no port (lost before the NAT mapped it): ports
-	 * 20020 and 20021 bracket nothing; no prediction, the failover
-	 * tests again. */
+	 * 20020 and 20021 bracket nothing; no prediction, the test runs
+	 * again at once, from a fresh port. */
 	client_new(&c, false, true);
 	stack_send(&c, 1000);
 	p = teredo_client_peer(&c, &peer_addr);
-	rs1 = rs2 = SIZE_MAX;
-	for (size_t k = 0; k < nsent; k++)
-		if (sent[k].from == 50000 && is_rs(k))
-			*(sent[k].ipv4 == SERVER ? &rs1 : &rs2) = k;
+	find_test(50000, &rs1, &rs2);
 	answer_rs(&c, 1100, rs1, SERVER, 20020, 50000);
+	nsent = 0;
 	answer_rs(&c, 1150, rs2, SERVER + 1, 20021, 50000);
-	ok(p->rand_port_adv == 0 && p->echo_lower == 0 &&
-		   p->echo_failover_ms == 2000,
+	find_test(50001, &rs1, &rs2);
+	ok(p->rand_port_adv == 0 && p->echo_lower == 0 && p->echo_retry == 2 &&
+		   c.stats.echo_tests_6081 == 2 && p->rand_port == 50001 &&
+		   nclosed == 1 && rs1 != SIZE_MAX && rs2 != SIZE_MAX &&
+		   p->echo_failover_ms == 1150 + 2000,
 	   "X14: adjacent answers (20020, 20021): no port for our bubble, no "
-	   "prediction");
+	   "prediction; the test again at once from a fresh port (50000 "
+	   "closed, 50001)");
+	/* An answer to the closed port's test is stale. */
+	answer_rs(&c, 1200, rs1, SERVER, 20030, 50000);
+	ok(p->echo_lower == 0, "X14: the closed port's test is over");
+	/* An odd bracket (another mapping between): the midpoint. */
+	answer_rs(&c, 1200, rs1, SERVER, 20030, 50001);
+	answer_rs(&c, 1250, rs2, SERVER + 1, 20033, 50001);
+	ok(p->rand_port_adv == 20031,
+	   "X14: an odd bracket (20030, 20033): floor of the midpoint, 20031");
+
+	/* Lower above upper: not sequential (or the first RS was mapped
+	 * after the second): no prediction, no more tests. */
+	client_new(&c, false, true);
+	stack_send(&c, 1000);
+	p = teredo_client_peer(&c, &peer_addr);
+	find_test(50000, &rs1, &rs2);
+	answer_rs(&c, 1100, rs1, SERVER, 20042, 50000);
+	answer_rs(&c, 1150, rs2, SERVER + 1, 20041, 50000);
+	teredo_client_on_timer(&c, 3000);
+	ok(p->rand_port_adv == 0 && c.stats.echo_tests_6081 == 1 &&
+		   p->rand_port == 50000,
+	   "X14: lower 20042 above upper 20041: no prediction, no test "
+	   "again (the port stays: the peer may answer our bubble there)");
+	/* Wider than ECHO_GAP_MAX: a random NAT. */
+	client_new(&c, false, true);
+	stack_send(&c, 1000);
+	p = teredo_client_peer(&c, &peer_addr);
+	find_test(50000, &rs1, &rs2);
+	answer_rs(&c, 1100, rs1, SERVER, 20060, 50000);
+	answer_rs(&c, 1150, rs2, SERVER + 1, 20160, 50000);
+	teredo_client_on_timer(&c, 3000);
+	ok(p->rand_port_adv == 0 && c.stats.echo_tests_6081 == 1,
+	   "X14: a bracket of 100 ports predicts nothing, no more tests");
+
+	/* A missing answer: the failover tests again from a fresh port. */
+	client_new(&c, false, true);
+	stack_send(&c, 1000);
+	p = teredo_client_peer(&c, &peer_addr);
+	find_test(50000, &rs1, &rs2);
+	answer_rs(&c, 1100, rs1, SERVER, 20070, 50000);
+	nsent = 0;
 	teredo_client_on_timer(&c, 2000);
-	ok(p->echo_retry == 2 && c.stats.echo_tests_6081 == 2,
-	   "X15: the failover runs the test again");
+	find_test(50001, &rs1, &rs2);
+	ok(p->echo_retry == 2 && p->rand_port == 50001 && nclosed == 1 &&
+		   rs1 != SIZE_MAX && rs2 != SIZE_MAX && p->echo_lower == 0,
+	   "X15: the failover's test runs from a fresh port (a test from "
+	   "the old one would find its flows mapped already)");
 
 	/* X15: failover without answers: one more test, then no more. */
 	client_new(&c, false, true);
