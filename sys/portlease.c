@@ -10,7 +10,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 
 #include "sys/netinfo.h"
 #include "sys/path.h"
+#include "sys/proc.h"
 #include "sys/rand.h"
 
 #define STEP_MS 3000 /* each router exchange */
@@ -457,8 +457,9 @@ keep_renew_ms(const struct portlease_keep_opts *o, const struct portlease *l)
 
 /* The keeper: never returns. */
 static void
-keeper(const struct portlease_keep_opts *o, int hold, int report)
+keeper(const void *arg, int hold, int report)
 {
+	const struct portlease_keep_opts *o = arg;
 	struct portlease_keep_result res;
 	struct keep k = {.o = o, .res = &res, .log_fd = -1};
 	struct sigaction sa = {.sa_handler = keep_on_stop};
@@ -595,74 +596,25 @@ int
 portlease_keep_start(const struct portlease_keep_opts *o, int wait_ms,
 		     struct portlease_keep_result *res, int *hold, int *done)
 {
-	int hp[2], rp[2], status;
-	pid_t pid;
-	ssize_t n = -1;
+	int rc = proc_keeper_start(keeper, o, wait_ms, res, sizeof(*res), hold,
+				   done);
 
-	memset(res, 0, sizeof(*res));
-	res->rc = -ETIMEDOUT;
-	*hold = *done = -1;
-	if (pipe2(hp, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(rp, O_CLOEXEC) < 0) {
-		int e = -errno;
-
-		close(hp[0]);
-		close(hp[1]);
-		return e;
-	}
-	pid = fork();
-	if (pid == 0) {
-		close(hp[1]);
-		close(rp[0]);
-		if (fork() != 0)
-			_exit(0);
-		keeper(o, hp[0], rp[1]);
-	}
-	close(hp[0]);
-	close(rp[1]);
-	if (pid < 0) {
-		int e = -errno;
-
-		close(hp[1]);
-		close(rp[0]);
-		return e;
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	{
-		struct pollfd p = {.fd = rp[0], .events = POLLIN};
-		uint64_t end = keep_now_ms() + (uint64_t)wait_ms;
-
-		for (;;) {
-			uint64_t now = keep_now_ms();
-			int r = poll(&p, 1, now < end ? (int)(end - now) : 0);
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r > 0)
-				n = read(rp[0], res, sizeof(*res));
-			break;
-		}
-	}
-	if (n != (ssize_t)sizeof(*res) || res->rc != 0) {
-		/* A silent keeper: closing hold ends it (and a late
+	if (rc < 0) {
+		res->rc = -ETIMEDOUT;
+		if (rc != -ETIMEDOUT)
+			return rc;
+		/* A silent keeper: closing hold ended it (and a late
 		 * mapping with it). */
-		if (n != (ssize_t)sizeof(*res)) {
-			memset(res, 0, sizeof(*res));
-			res->rc = -ETIMEDOUT;
-			snprintf(res->why, sizeof(res->why),
-				 "no answer from the router within %d ms",
-				 wait_ms);
-		}
-		res->why[sizeof(res->why) - 1] = '\0';
-		close(hp[1]);
-		close(rp[0]);
+		snprintf(res->why, sizeof(res->why),
+			 "no answer from the router within %d ms", wait_ms);
 		return 0;
 	}
 	res->why[sizeof(res->why) - 1] = '\0';
-	*hold = hp[1];
-	*done = rp[0];
+	if (res->rc != 0) {
+		close(*hold);
+		close(*done);
+		*hold = *done = -1;
+	}
 	return 0;
 }
 

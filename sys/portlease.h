@@ -64,8 +64,9 @@ MUST_CHECK int portlease_remove_stale(const char *path,
 /*
  * The lease kept by a small keeper process (assist offer's global IPv4
  * candidate; the pattern of sys/upnpkeep.h).  portlease_keep_start() forks
- * the keeper (a double fork: no child of the caller, so the caller reaps
- * nothing and its SIGCHLD handling sees only its own children), which
+ * the keeper (proc_keeper_start(), a double fork: no child of the caller,
+ * so the caller reaps nothing and its SIGCHLD handling sees only its own
+ * children), which
  *   - removes the mappings of crashed runs recorded in record_dir
  *     (files portmap-PID.lease whose keeper PID is gone),
  *   - maps TCP int_port on the default gateway (UPnP IGD, else NAT-PMP,

@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -14,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sys/ev.h"
 #include "sys/fd.h"
 
 /* In a child about to exec: nothing but stdin, stdout and stderr goes
@@ -348,6 +351,68 @@ proc_detach(void)
 			rc = -errno;
 	close(null);
 	return rc;
+}
+
+int
+proc_keeper_start(proc_keeper_fn *keeper, const void *arg, int wait_ms,
+		  void *res, size_t res_len, int *hold, int *report)
+{
+	uint64_t end;
+	size_t got = 0;
+	int hp[2], rp[2], rc;
+	pid_t pid;
+
+	*hold = *report = -1;
+	memset(res, 0, res_len);
+	if ((rc = fd_pipe(hp)) < 0)
+		return rc;
+	if ((rc = fd_pipe(rp)) < 0) {
+		fd_close(hp[0]);
+		fd_close(hp[1]);
+		return rc;
+	}
+	pid = fork();
+	if (pid == 0) {
+		/* The middle child: gone at once, the keeper is orphaned. */
+		fd_close(hp[1]);
+		fd_close(rp[0]);
+		if (fork() == 0)
+			keeper(arg, hp[0], rp[1]);
+		_exit(0);
+	}
+	rc = pid < 0 ? -errno : 0;
+	fd_close(hp[0]);
+	fd_close(rp[1]);
+	if (rc < 0) {
+		fd_close(hp[1]);
+		fd_close(rp[0]);
+		return rc;
+	}
+	(void)!proc_wait(pid, NULL, NULL);
+	end = sys_now_ms() + (uint64_t)(wait_ms > 0 ? wait_ms : 0);
+	while (got < res_len) {
+		struct pollfd p = {.fd = rp[0], .events = POLLIN};
+		uint64_t now = sys_now_ms();
+		size_t n;
+
+		rc = fd_poll(&p, 1, now < end ? (int)(end - now) : 0);
+		if (rc == -EINTR)
+			continue;
+		if (rc <= 0 ||
+		    fd_read(rp[0], (char *)res + got, res_len - got, &n) < 0 ||
+		    n == 0)
+			break; /* time is up, or the keeper ended */
+		got += n;
+	}
+	if (got < res_len) {
+		memset(res, 0, res_len);
+		fd_close(hp[1]);
+		fd_close(rp[0]);
+		return -ETIMEDOUT;
+	}
+	*hold = hp[1];
+	*report = rp[0];
+	return 0;
 }
 
 int

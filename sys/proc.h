@@ -3,7 +3,8 @@
  * client as programs, rule 13): spawn one with its own argv, environment
  * changes and standard fds, wait for it, signal it, or run it to the end
  * capturing its output.  Also the raw fork/exec/detach steps for the one
- * place where the parent, not the child, becomes the other program.
+ * place where the parent, not the child, becomes the other program, and
+ * the start of a keeper process that outlives the call but not the caller.
  *
  * Exit statuses are as the shell reports them: the exit code, or 128 + the
  * signal number.  Functions return 0 (or that status) or -errno.
@@ -109,6 +110,33 @@ void proc_close_extra_fds(void);
 /* The same but for keep (assist offer's spawner keeps its channel). */
 void proc_close_fds_except(int keep);
 MUST_CHECK int proc_detach(void);
+
+/*
+ * A keeper: a process that outlives the call that starts it but not its
+ * caller (sys/upnpkeep.c and sys/portlease.c hold a router's port mapping
+ * in one).  Two close-on-exec pipes, then a double fork: the middle child
+ * exits at once and is reaped here, so the keeper is no child of the
+ * caller (the caller reaps nothing and its SIGCHLD handling sees only its
+ * own children).  The keeper runs keeper(arg, hold, report), which must
+ * not return (an _exit(0) follows).  hold is the read end of a pipe whose
+ * write end only the caller has: it turns readable (EOF) when every copy
+ * of the caller's end is closed, the caller's exit or crash included, and
+ * the keeper then undoes its work and exits.  report is where the keeper
+ * writes its outcome, res_len bytes (best in one write of at most
+ * PIPE_BUF; pieces are gathered).
+ *
+ * Waits at most wait_ms (signals do not cut it short) for those bytes
+ * into res.  0 once they came: *hold (hold's write end) and *report
+ * (report's read end: EOF once the keeper closes it, at its exit at the
+ * latest) are the caller's to close.  -ETIMEDOUT when they did not come
+ * in time or the keeper ended first: both ends are closed (*hold and
+ * *report -1), which ends a keeper still running, and res is zeroed.
+ * -errno (pipe, fork): nothing started, res zeroed.
+ */
+typedef void proc_keeper_fn(const void *arg, int hold, int report);
+MUST_CHECK int proc_keeper_start(proc_keeper_fn *keeper, const void *arg,
+				 int wait_ms, void *res, size_t res_len,
+				 int *hold, int *report);
 
 /*
  * This executable's path (readlink /proc/self/exe) into buf, NUL-terminated

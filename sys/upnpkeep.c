@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sys/log.h"
 #include "sys/privdrop.h"
+#include "sys/proc.h"
 
 #define RECORD_MAX 2048
 
@@ -80,8 +80,9 @@ save_record(const struct upnpkeep_opts *o, const struct portmap_upnp *u)
 
 /* The keeper: never returns. */
 static void
-keeper(const struct upnpkeep_opts *o, int hold, int report)
+keeper(const void *arg, int hold, int report)
 {
+	const struct upnpkeep_opts *o = arg;
 	struct upnpkeep_result res = {0};
 	struct portmap_upnp u;
 	struct sigaction sa = {.sa_handler = on_stop};
@@ -154,56 +155,20 @@ int
 upnpkeep_start(const struct upnpkeep_opts *o, int wait_ms,
 	       struct upnpkeep_result *res, int *hold)
 {
-	int hp[2], rp[2], status;
-	pid_t pid;
-	ssize_t n;
+	int report, rc;
 
-	*res = (struct upnpkeep_result){.rc = -ETIMEDOUT};
-	if (pipe2(hp, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(rp, O_CLOEXEC) < 0) {
-		int e = -errno;
-
-		close(hp[0]);
-		close(hp[1]);
-		return e;
+	rc = proc_keeper_start(keeper, o, wait_ms, res, sizeof(*res), hold,
+			       &report);
+	if (rc < 0) {
+		/* A silent keeper: closing hold ended it (and its mapping). */
+		res->rc = -ETIMEDOUT;
+		return rc;
 	}
-	pid = fork();
-	if (pid == 0) {
-		close(hp[1]);
-		close(rp[0]);
-		if (fork() != 0)
-			_exit(0);
-		keeper(o, hp[0], rp[1]);
-	}
-	close(hp[0]);
-	close(rp[1]);
-	if (pid < 0) {
-		int e = -errno;
-
-		close(hp[1]);
-		close(rp[0]);
-		return e;
-	}
-	(void)waitpid(pid, &status, 0);
-	{
-		struct pollfd p = {.fd = rp[0], .events = POLLIN};
-
-		n = poll(&p, 1, wait_ms) > 0 ? read(rp[0], res, sizeof(*res))
-					     : -1;
-	}
-	close(rp[0]);
-	if (n != (ssize_t)sizeof(*res)) {
-		/* Silent keeper: closing hold ends it (and its mapping). */
-		close(hp[1]);
-		*res = (struct upnpkeep_result){.rc = -ETIMEDOUT};
-		return -ETIMEDOUT;
-	}
+	close(report);
 	if (res->rc != 0) {
-		close(hp[1]);
-		return 0;
+		close(*hold);
+		*hold = -1;
 	}
-	*hold = hp[1];
 	return 0;
 }
 

@@ -12,8 +12,9 @@
  * and deletes the mapping and the record when every copy of the caller's
  * hold descriptor is closed (teredod's parent and engine both gone, a
  * crash included) or on SIGTERM/SIGINT (systemd stopping the unit's whole
- * control group).  The keeper is no child of the caller (double fork), so
- * the caller's SIGCHLD handling sees only its own children.
+ * control group).  The keeper is no child of the caller (a double fork,
+ * proc_keeper_start()), so the caller's SIGCHLD handling sees only its own
+ * children.
  */
 #ifndef SHIPWORM_SYS_UPNPKEEP_H
 #define SHIPWORM_SYS_UPNPKEEP_H
