@@ -212,8 +212,32 @@ classify(struct verdict *v, const char *line)
 	if (strstr(line, "closed by remote host"))
 		v->closed_by_user = true;
 	if ((p = strstr(line, "Received disconnect from")) != NULL &&
-	    (p = strstr(p, ": assist: ")) != NULL)
-		sanitize(p + 10, v->disconnect, sizeof(v->disconnect));
+	    (p = strstr(p, ": assist: ")) != NULL) {
+		char why[sizeof(v->disconnect)];
+
+		/* The reason without ssh's line end. */
+		snprintf(why, sizeof(why), "%.*s", (int)strcspn(p + 10, "\r\n"),
+			 p + 10);
+		sanitize(why, v->disconnect, sizeof(v->disconnect));
+	}
+}
+
+/* What the offer tells a Helper whose session it ended (offer.c,
+ * to_helper()): an end, not a refusal. */
+static bool
+session_end_reason(const char *why)
+{
+	static const char *const ends[] = {
+		"the User ended the session",
+		"you left the session",
+		"the User's terminal session ended",
+		"the User's side stopped",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ends); i++)
+		if (strcmp(why, ends[i]) == 0)
+			return true;
+	return false;
 }
 
 int
@@ -437,6 +461,13 @@ help_main(int argc, char **argv)
 			"key %s). Do not continue; tell the User.\n",
 			fp);
 		return 3;
+	}
+	if (v.disconnect[0] != '\0' && session_end_reason(v.disconnect)) {
+		/* The offer's reason came before ssh's own end of the
+		 * channel: the session ended all the same. */
+		fprintf(stderr, "assist: %s\n", v.disconnect);
+		mark_used(&inv);
+		return 0;
 	}
 	if (v.disconnect[0] != '\0') {
 		fprintf(stderr, "assist: the User's side refused: %s\n",

@@ -676,6 +676,13 @@ offer_main(int argc, char **argv)
 		assist_session_end(&o->eng, "stopped");
 		offer_run_actions(o);
 	}
+	/* The ended session's last words, and the Helper's ssh its own
+	 * end (bounded: session_drain).  Control clients wait no more: the
+	 * loop now serves only that connection. */
+	ctl_close_all(o);
+	ssh_event_remove_fd(o->event, o->ctl_fd);
+	while (session_closing(o))
+		ssh_event_dopoll(o->event, 100);
 	for (unsigned i = 0; i < ARRAY_SIZE(o->conns); i++)
 		session_close_conn(o, i, "the offer closed");
 	desktop_stop(o);
@@ -683,8 +690,6 @@ offer_main(int argc, char **argv)
 		  o->end_reason ? o->end_reason : "stopped");
 	cand_close_listeners(o, "offer closed");
 	portmap_cand_stop(o);
-	ctl_close_all(o);
-	ssh_event_remove_fd(o->event, o->ctl_fd);
 	fd_close(o->ctl_fd);
 	/* The spawner stops what is left, removes ctl.sock, and exits. */
 	spawn_fini(o);

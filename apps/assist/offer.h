@@ -50,6 +50,8 @@
 #define CHAN_MAX 16
 #define CONN_MAX 8 /* pre-login connections (the engine's preauth_max) */
 #define CHANQ_CAP 65536
+/* How long an ended session waits for the Helper's ssh to close its side. */
+#define SESSION_CLOSE_MS 2000
 /* More than this held in libssh for one channel: the Helper ignores the
  * SSH window (libssh's own is about 1.25 MB). */
 #define CHANQ_OVERRUN (4 * 1024 * 1024)
@@ -94,6 +96,10 @@ struct conn {
 	bool fd_polled; /* fd in the loop until the key exchange is done */
 	bool spoke;
 	bool want_close; /* the engine closed it */
+	bool closing;	 /* ended: session_drain() closes it */
+	bool wait_peer;	 /* for the Helper's ssh to close its side */
+	bool drained;	 /* nothing left to write at the last look */
+	uint64_t close_by_ms;
 	char peer[TCP_ENDPOINT_TEXT];
 	struct ssh_server_callbacks_struct cb;
 };
@@ -217,6 +223,7 @@ void session_on_listen(struct offer *o, int lfd);
 void session_serve(struct offer *o);
 void session_close_conn(struct offer *o, unsigned i, const char *why);
 void session_end(struct offer *o, const char *to_helper);
+bool session_closing(struct offer *o);
 void chan_reply(struct chan *c, const char *text, int status);
 struct chan *chan_by_slot(struct offer *o, unsigned slot);
 void chan_free(struct chan *c);

@@ -459,7 +459,15 @@ conn_kex(struct offer *o, unsigned i)
 	offer_log(o, "connection from %s: SSH key exchange done", cn->peer);
 }
 
-/* Ends the Helper's session (the engine ended it). */
+/*
+ * Ends the Helper's session (the engine ended it).  Nothing is closed
+ * here: libssh writes only when the loop polls the socket, and a close()
+ * now would beat the Helper's ssh to its own end of the session: its
+ * CHANNEL_CLOSE and DISCONNECT would meet a reset, which OpenSSH reports
+ * as a failure (exit 255, "send disconnect: Broken pipe").  The
+ * connection stays in the loop, closing, until session_drain() sees the
+ * Helper's side close or SESSION_CLOSE_MS pass.
+ */
 void
 session_end(struct offer *o, const char *to_helper)
 {
@@ -470,6 +478,7 @@ session_end(struct offer *o, const char *to_helper)
 		return;
 	offer_log(o, "session with %s ended: %s", cn->peer,
 		  o->end_reason ? o->end_reason : "stopped");
+	cn->wait_peer = false;
 	if (sh != NULL && sh->ch != NULL && to_helper != NULL &&
 	    ssh_channel_is_open(sh->ch)) {
 		char line[256];
@@ -479,33 +488,94 @@ session_end(struct offer *o, const char *to_helper)
 		(void)chanq_push(&sh->out, line, strlen(line));
 		(void)!chanq_to_channel(&sh->out, sh->ch);
 		/* A clean end for ssh: exit status, EOF, close (RFC 4254
-		 * §6.10), then the disconnect carrying the reason. */
+		 * §6.10); the Helper's ssh then ends the connection. */
 		if (o->eng.view_started) {
 			(void)ssh_channel_request_send_exit_status(sh->ch, 0);
 			(void)ssh_channel_send_eof(sh->ch);
 			(void)ssh_channel_close(sh->ch);
+			cn->wait_peer = true;
 		}
 	}
 	term_stop_view(o);
 	files_stop(o, o->eng.view_started);
 	fwd_stop_all(o);
+	/* From here on the Helper's packets are read and dropped: libssh
+	 * keeps the channels (ssh_free frees them), our slots go. */
+	for (size_t i = 0; i < ARRAY_SIZE(o->chans); i++)
+		if (o->chans[i].ch != NULL)
+			ssh_remove_channel_callbacks(o->chans[i].ch,
+						     &o->chans[i].cb);
+	memset(o->chans, 0, sizeof(o->chans));
+	o->shell = NULL;
+	ssh_set_message_callback(cn->s, NULL, NULL);
 	if (to_helper != NULL) {
 		snprintf(o->disconnect_msg, sizeof(o->disconnect_msg),
 			 "assist: %s", to_helper);
 		ssh_session_set_disconnect_message(cn->s, o->disconnect_msg);
 	}
-	/* Bounded: a Helper who does not read loses the last words. */
-	(void)ssh_blocking_flush(cn->s, 200);
-	ssh_event_remove_session(o->event, cn->s);
-	ssh_disconnect(cn->s);
-	ssh_free(cn->s);
-	memset(o->chans, 0, sizeof(o->chans));
-	o->shell = NULL;
-	memset(cn, 0, sizeof(*cn));
-	cn->fd = -1;
+	cn->closing = true;
+	cn->drained = false;
+	cn->close_by_ms = offer_now(o) + SESSION_CLOSE_MS;
 	o->helper = NULL;
 	term_set_state(o, "session ended");
 	term_broadcast(o, "assist: the session has ended");
+}
+
+/* Disconnects (the reason, if libssh can still write it) and frees. */
+static void
+conn_free(struct offer *o, struct conn *cn)
+{
+	ssh_event_remove_session(o->event, cn->s);
+	ssh_disconnect(cn->s);
+	ssh_free(cn->s); /* closes the socket */
+	memset(cn, 0, sizeof(*cn));
+	cn->fd = -1;
+}
+
+/*
+ * One step of an ended session's close, from the loop: done when the
+ * Helper's side has closed (its ssh got the channel close), or, with no
+ * channel to close, once what we queued is written and the loop has
+ * polled the socket again (libssh then writes the DISCONNECT at once);
+ * at the latest after SESSION_CLOSE_MS.
+ */
+static void
+session_drain(struct offer *o, struct conn *cn)
+{
+	bool gone = !ssh_is_connected(cn->s) ||
+		    (ssh_get_status(cn->s) & (SSH_CLOSED | SSH_CLOSED_ERROR));
+
+	if (!gone && offer_now(o) < cn->close_by_ms) {
+		if (cn->wait_peer)
+			return;
+		/* Timeout 0: a look, never a wait. */
+		if (ssh_blocking_flush(cn->s, 0) != SSH_OK) {
+			cn->drained = false;
+			return;
+		}
+		if (!cn->drained) {
+			cn->drained = true;
+			return;
+		}
+	}
+	conn_free(o, cn);
+}
+
+/* An ended session still closing (the loop keeps polling for it). */
+bool
+session_closing(struct offer *o)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(o->conns); i++) {
+		struct conn *cn = &o->conns[i];
+
+		if (cn->s == NULL || !cn->closing)
+			continue;
+		session_drain(o, cn);
+		any |= cn->s != NULL;
+	}
+	return any;
 }
 
 /* Key exchanges, dead connections, channels to answer or free. */
@@ -517,7 +587,7 @@ session_serve(struct offer *o)
 	for (unsigned i = 0; i < ARRAY_SIZE(o->conns); i++) {
 		struct conn *cn = &o->conns[i];
 
-		if (cn->s == NULL)
+		if (cn->s == NULL || cn->closing)
 			continue;
 		if (!cn->kex_done && !cn->want_close)
 			conn_kex(o, i);
