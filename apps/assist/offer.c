@@ -681,6 +681,7 @@ offer_main(int argc, char **argv)
 	 * loop now serves only that connection. */
 	ctl_close_all(o);
 	ssh_event_remove_fd(o->event, o->ctl_fd);
+	spawn_unwatch(o);
 	while (session_closing(o))
 		ssh_event_dopoll(o->event, 100);
 	for (unsigned i = 0; i < ARRAY_SIZE(o->conns); i++)

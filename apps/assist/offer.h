@@ -314,6 +314,7 @@ MUST_CHECK int desktop_connect(struct offer *o, int *fd);
 /* offer_spawn.c (issue 11 B3): sys/proc.h's calls, through the spawner
  * once the engine is sandboxed (argv[0] is the kind's program). */
 MUST_CHECK int offer_sandbox_enter(struct offer *o);
+void spawn_unwatch(struct offer *o);
 void spawn_fini(struct offer *o);
 bool spawn_gone(void);
 MUST_CHECK int spawn_run(enum privsep_spawn_kind kind, char *const argv[]);

@@ -674,6 +674,8 @@ spawn_gone(void)
 	return gone;
 }
 
+static bool watched; /* chan_fd is in the loop (spawn_unwatch) */
+
 static int
 on_spawner_readable(socket_t fd, int revents, void *arg)
 {
@@ -698,6 +700,7 @@ offer_sandbox_enter(struct offer *o)
 		return rc;
 	}
 	ssh_event_add_fd(o->event, chan_fd, POLLIN, on_spawner_readable, o);
+	watched = true;
 	/* No capability (a root User's too: CapEff 0), no_new_privs. */
 	if ((rc = privdrop_caps()) < 0) {
 		offer_log(o, "cannot drop privileges: %s", strerror(-rc));
@@ -712,12 +715,25 @@ offer_sandbox_enter(struct offer *o)
 	return 0;
 }
 
+/*
+ * The loop stops watching the spawner's channel (requests still work):
+ * after the main loop, a channel that hung up would wake every poll of the
+ * bounded session drain at once.
+ */
+void
+spawn_unwatch(struct offer *o)
+{
+	if (chan_fd >= 0 && watched)
+		ssh_event_remove_fd(o->event, chan_fd);
+	watched = false;
+}
+
 void
 spawn_fini(struct offer *o)
 {
 	if (chan_fd < 0)
 		return;
-	ssh_event_remove_fd(o->event, chan_fd);
+	spawn_unwatch(o);
 	fd_close(chan_fd); /* the spawner stops the children and exits */
 	chan_fd = -1;
 	gone = true;
