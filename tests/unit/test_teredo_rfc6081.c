@@ -379,6 +379,27 @@ find_test(uint16_t from, size_t *rs1, size_t *rs2)
 			*(sent[k].ipv4 == SERVER ? rs1 : rs2) = k;
 }
 
+/* A sequential client's first echo test toward the peer, from port
+ * 50000: the peer entry, the test's RSs in *rs1 and *rs2. */
+static const struct teredo_peer *
+ss_first_test(struct teredo_client *c, size_t *rs1, size_t *rs2)
+{
+	client_new(c, false, true);
+	stack_send(c, 1000);
+	find_test(50000, rs1, rs2);
+	return teredo_client_peer(c, &peer_addr);
+}
+
+/* The servers' answers to a test from `port`: the lower and upper port
+ * the NAT gave its two RSs. */
+static void
+answer_test(struct teredo_client *c, uint64_t now, size_t rs1, size_t rs2,
+	    uint16_t lower, uint16_t upper, uint16_t port)
+{
+	answer_rs(c, now, rs1, SERVER, lower, port);
+	answer_rs(c, now + 50, rs2, SERVER + 1, upper, port);
+}
+
 static void
 test_ss_echo(void)
 {
@@ -427,10 +448,7 @@ test_ss_echo(void)
 	/* Our bubble took no port (lost before the NAT mapped it): ports
 	 * 20020 and 20021 bracket nothing; no prediction, the test runs
 	 * again at once, from a fresh port. */
-	client_new(&c, false, true);
-	stack_send(&c, 1000);
-	p = teredo_client_peer(&c, &peer_addr);
-	find_test(50000, &rs1, &rs2);
+	p = ss_first_test(&c, &rs1, &rs2);
 	answer_rs(&c, 1100, rs1, SERVER, 20020, 50000);
 	nsent = 0;
 	answer_rs(&c, 1150, rs2, SERVER + 1, 20021, 50000);
@@ -446,40 +464,28 @@ test_ss_echo(void)
 	answer_rs(&c, 1200, rs1, SERVER, 20030, 50000);
 	ok(p->echo_lower == 0, "X14: the closed port's test is over");
 	/* An odd bracket (another mapping between): the midpoint. */
-	answer_rs(&c, 1200, rs1, SERVER, 20030, 50001);
-	answer_rs(&c, 1250, rs2, SERVER + 1, 20033, 50001);
+	answer_test(&c, 1200, rs1, rs2, 20030, 20033, 50001);
 	ok(p->rand_port_adv == 20031,
 	   "X14: an odd bracket (20030, 20033): floor of the midpoint, 20031");
 
 	/* Lower above upper: not sequential (or the first RS was mapped
 	 * after the second): no prediction, no more tests. */
-	client_new(&c, false, true);
-	stack_send(&c, 1000);
-	p = teredo_client_peer(&c, &peer_addr);
-	find_test(50000, &rs1, &rs2);
-	answer_rs(&c, 1100, rs1, SERVER, 20042, 50000);
-	answer_rs(&c, 1150, rs2, SERVER + 1, 20041, 50000);
+	p = ss_first_test(&c, &rs1, &rs2);
+	answer_test(&c, 1100, rs1, rs2, 20042, 20041, 50000);
 	teredo_client_on_timer(&c, 3000);
 	ok(p->rand_port_adv == 0 && c.stats.echo_tests_6081 == 1 &&
 		   p->rand_port == 50000,
 	   "X14: lower 20042 above upper 20041: no prediction, no test "
 	   "again (the port stays: the peer may answer our bubble there)");
 	/* Wider than ECHO_GAP_MAX: a random NAT. */
-	client_new(&c, false, true);
-	stack_send(&c, 1000);
-	p = teredo_client_peer(&c, &peer_addr);
-	find_test(50000, &rs1, &rs2);
-	answer_rs(&c, 1100, rs1, SERVER, 20060, 50000);
-	answer_rs(&c, 1150, rs2, SERVER + 1, 20160, 50000);
+	p = ss_first_test(&c, &rs1, &rs2);
+	answer_test(&c, 1100, rs1, rs2, 20060, 20160, 50000);
 	teredo_client_on_timer(&c, 3000);
 	ok(p->rand_port_adv == 0 && c.stats.echo_tests_6081 == 1,
 	   "X14: a bracket of 100 ports predicts nothing, no more tests");
 
 	/* A missing answer: the failover tests again from a fresh port. */
-	client_new(&c, false, true);
-	stack_send(&c, 1000);
-	p = teredo_client_peer(&c, &peer_addr);
-	find_test(50000, &rs1, &rs2);
+	p = ss_first_test(&c, &rs1, &rs2);
 	answer_rs(&c, 1100, rs1, SERVER, 20070, 50000);
 	nsent = 0;
 	teredo_client_on_timer(&c, 2000);
@@ -490,9 +496,7 @@ test_ss_echo(void)
 	   "the old one would find its flows mapped already)");
 
 	/* X15: failover without answers: one more test, then no more. */
-	client_new(&c, false, true);
-	stack_send(&c, 1000);
-	p = teredo_client_peer(&c, &peer_addr);
+	p = ss_first_test(&c, &rs1, &rs2);
 	teredo_client_on_timer(&c, 2000);
 	ok(p->echo_retry == 2 && c.stats.echo_tests_6081 == 2,
 	   "X15: counter 1 at the failover: the echo test runs again");
@@ -501,9 +505,7 @@ test_ss_echo(void)
 		   p->echo_failover_ms == 0,
 	   "X15: counter 2: no third test; the indirect bubbles go on");
 	/* A primary-port direct receive cancels a running test. */
-	client_new(&c, false, true);
-	stack_send(&c, 1000);
-	p = teredo_client_peer(&c, &peer_addr);
+	p = ss_first_test(&c, &rs1, &rs2);
 	peer_bubble(&c, 1100, PEER_IP, PEER_PORT, LOCAL_PORT,
 		    &(struct teredo_trailers){0});
 	ok(p->trusted && p->echo_failover_ms == 0,
