@@ -342,6 +342,23 @@ on_conn_readable(socket_t fd, int revents, void *arg)
 	return 0;
 }
 
+/* Out of the loop, disconnected (the reason, if libssh can still write
+ * it) and freed; the slot is free again. */
+static void
+conn_free(struct offer *o, struct conn *cn)
+{
+	if (cn->fd_polled)
+		ssh_event_remove_fd(o->event, cn->fd);
+	else if (cn->kex_done)
+		ssh_event_remove_session(o->event, cn->s);
+	ssh_disconnect(cn->s);
+	ssh_free(cn->s); /* closes the socket */
+	if (o->helper == cn)
+		o->helper = NULL;
+	memset(cn, 0, sizeof(*cn));
+	cn->fd = -1;
+}
+
 void
 session_close_conn(struct offer *o, unsigned i, const char *why)
 {
@@ -350,19 +367,10 @@ session_close_conn(struct offer *o, unsigned i, const char *why)
 	if (cn->s == NULL)
 		return;
 	offer_log(o, "connection from %s closed: %s", cn->peer, why);
-	if (cn->fd_polled)
-		ssh_event_remove_fd(o->event, cn->fd);
-	else if (cn->kex_done)
-		ssh_event_remove_session(o->event, cn->s);
 	snprintf(o->disconnect_msg, sizeof(o->disconnect_msg), "assist: %s",
 		 why);
 	ssh_session_set_disconnect_message(cn->s, o->disconnect_msg);
-	ssh_disconnect(cn->s);
-	ssh_free(cn->s); /* closes the socket */
-	if (o->helper == cn)
-		o->helper = NULL;
-	memset(cn, 0, sizeof(*cn));
-	cn->fd = -1;
+	conn_free(o, cn);
 }
 
 /* A new TCP connection on a listener. */
@@ -519,17 +527,6 @@ session_end(struct offer *o, const char *to_helper)
 	o->helper = NULL;
 	term_set_state(o, "session ended");
 	term_broadcast(o, "assist: the session has ended");
-}
-
-/* Disconnects (the reason, if libssh can still write it) and frees. */
-static void
-conn_free(struct offer *o, struct conn *cn)
-{
-	ssh_event_remove_session(o->event, cn->s);
-	ssh_disconnect(cn->s);
-	ssh_free(cn->s); /* closes the socket */
-	memset(cn, 0, sizeof(*cn));
-	cn->fd = -1;
 }
 
 /*
